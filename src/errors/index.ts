@@ -1,0 +1,1 @@
+export { KvcdnError, isKvcdnError, type KvcdnErrorOptions } from "./kvcdn-error.js";

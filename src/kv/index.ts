@@ -1,0 +1,2 @@
+/** `kvcdn/kv` entry. */
+export { VERSION } from "../version.js";

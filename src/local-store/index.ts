@@ -1,0 +1,2 @@
+/** `kvcdn/local-store` entry. */
+export { VERSION } from "../version.js";

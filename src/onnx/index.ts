@@ -1,0 +1,2 @@
+/** `kvcdn/onnx` entry. */
+export { VERSION } from "../version.js";

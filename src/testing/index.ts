@@ -1,0 +1,2 @@
+/** `kvcdn/testing` entry. */
+export { VERSION } from "../version.js";

@@ -1,0 +1,2 @@
+/** `kvcdn/transformers` entry. */
+export { VERSION } from "../version.js";

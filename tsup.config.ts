@@ -1,0 +1,31 @@
+import { defineConfig } from "tsup";
+
+/** Library entries: one per subpath export in package.json. */
+const entry = {
+  index: "src/index.ts",
+  kv: "src/kv/index.ts",
+  onnx: "src/onnx/index.ts",
+  transformers: "src/transformers/index.ts",
+  "local-store": "src/local-store/index.ts",
+  testing: "src/testing/index.ts",
+};
+
+export default defineConfig([
+  { entry, format: ["esm"], dts: true, clean: true, sourcemap: true, target: "node20", splitting: true },
+  // p-retry is ESM-only: inline it in the CJS build (TOOLCHAIN.md gotcha 4).
+  {
+    entry,
+    format: ["cjs"],
+    dts: true,
+    sourcemap: true,
+    target: "node20",
+    noExternal: ["p-retry", "is-network-error"],
+  },
+  {
+    entry: { cli: "src/cli.ts" },
+    format: ["esm"],
+    sourcemap: true,
+    target: "node20",
+    banner: { js: "#!/usr/bin/env node" },
+  },
+]);
