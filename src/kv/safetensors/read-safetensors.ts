@@ -1,0 +1,28 @@
+import { open } from "node:fs/promises";
+import { readExactly } from "../fs/read-exactly.js";
+import { tensorViews } from "./parse-safetensors.js";
+import { readHeaderFrom, withPath } from "./read-safetensors-header.js";
+import type { RawTensor, SafetensorsHeader } from "./types.js";
+
+/**
+ * Read a whole safetensors file into one buffer (validated first from its header) and return zero-copy views of its
+ * tensors, in data order. Files above 2 GiB are fine (reads are chunked); the buffer is the file's size, no more.
+ * @example const { tensors } = await readSafetensors("model.safetensors")
+ */
+export async function readSafetensors(
+  path: string,
+  options: {
+    /** Abort the read. */
+    signal?: AbortSignal;
+  } = {},
+): Promise<{ header: SafetensorsHeader; tensors: Map<string, RawTensor> }> {
+  const handle = await open(path, "r");
+  try {
+    const header = await readHeaderFrom(handle, path, options.signal);
+    const bytes = new Uint8Array(header.fileSize);
+    await withPath(path, () => readExactly(handle, bytes, 0, options.signal));
+    return { header, tensors: tensorViews(header, bytes) };
+  } finally {
+    await handle.close();
+  }
+}
