@@ -1,0 +1,80 @@
+import type { InferenceSession } from "onnxruntime-node";
+import { ModelFolderError } from "../errors/compatibility-error.js";
+
+/** Floating-point element types a past/present tensor can have in an ONNX graph kvcdn runs. */
+export type KvTensorType = "float32" | "float16";
+
+/** The I/O of a decoder graph with the onnx-community `past_key_values.{i}.key|value` / `present.{i}.*` layout. */
+export interface GraphIo {
+  /** Element type of every `past_key_values.*` input, from the session's `inputMetadata`. */
+  pastType: KvTensorType;
+  /** Element type of every `present.*` output, from `outputMetadata`. */
+  presentType: KvTensorType;
+  /** Element type of `logits` (`float32` or `float16`). */
+  logitsType: KvTensorType;
+  /** Whether the graph takes `position_ids` (absolute positions are fed when it does). */
+  hasPositionIds: boolean;
+  /** Whether the graph takes `num_logits_to_keep` (1 is fed: kvcdn only reads the last position's logits). */
+  hasNumLogitsToKeep: boolean;
+  /** Per layer: the past input names and the present output names. */
+  layers: Array<{ pastKey: string; pastValue: string; presentKey: string; presentValue: string }>;
+}
+
+const KNOWN_INPUTS = new Set(["input_ids", "attention_mask", "position_ids", "num_logits_to_keep"]);
+
+/**
+ * Read a session's input and output metadata and check it has the decoder layout kvcdn drives, with `numLayers`
+ * layers. Element types are read, never assumed: fp32 exports take float32 past tensors, fp16 / q4f16 float16.
+ * @throws {ModelFolderError} naming the missing or unsupported input/output.
+ */
+export function describeGraph(session: InferenceSession, numLayers: number, onnxPath: string): GraphIo {
+  const inputs = new Map(session.inputMetadata.map((m) => [m.name, m]));
+  const outputs = new Map(session.outputMetadata.map((m) => [m.name, m]));
+  const fail = (what: string): never => {
+    throw new ModelFolderError(
+      `${onnxPath}: ${what}; kvcdn runs decoder exports with input_ids, attention_mask, position_ids and ` +
+        "past_key_values.{i}.key|value inputs and logits / present.{i}.key|value outputs (onnx-community layout)",
+      onnxPath,
+    );
+  };
+  const floatType = (meta: InferenceSession.ValueMetadata | undefined, name: string): KvTensorType => {
+    if (!meta) return fail(`the graph has no ${name}`);
+    if (!meta.isTensor) return fail(`${name} is not a tensor`);
+    if (meta.type !== "float32" && meta.type !== "float16") return fail(`${name} has unsupported type ${meta.type}`);
+    return meta.type;
+  };
+  for (const name of ["input_ids", "attention_mask"]) if (!inputs.has(name)) fail(`the graph has no ${name} input`);
+  const layers: GraphIo["layers"] = [];
+  for (let i = 0; i < numLayers; i++) {
+    layers.push({
+      pastKey: `past_key_values.${i}.key`,
+      pastValue: `past_key_values.${i}.value`,
+      presentKey: `present.${i}.key`,
+      presentValue: `present.${i}.value`,
+    });
+  }
+  const pastType = floatType(inputs.get("past_key_values.0.key"), "past_key_values.0.key input");
+  const presentType = floatType(outputs.get("present.0.key"), "present.0.key output");
+  for (const layer of layers) {
+    for (const name of [layer.pastKey, layer.pastValue]) {
+      if (floatType(inputs.get(name), `${name} input`) !== pastType) fail(`${name} has another type than layer 0`);
+    }
+    for (const name of [layer.presentKey, layer.presentValue]) {
+      if (floatType(outputs.get(name), `${name} output`) !== presentType) fail(`${name} has another type than layer 0`);
+    }
+  }
+  if (inputs.has(`past_key_values.${numLayers}.key`)) {
+    fail(`the graph has more than num_hidden_layers = ${numLayers} past inputs`);
+  }
+  for (const name of inputs.keys()) {
+    if (!KNOWN_INPUTS.has(name) && !name.startsWith("past_key_values.")) fail(`unsupported input ${name}`);
+  }
+  return {
+    pastType,
+    presentType,
+    logitsType: floatType(outputs.get("logits"), "logits output"),
+    hasPositionIds: inputs.has("position_ids"),
+    hasNumLogitsToKeep: inputs.has("num_logits_to_keep"),
+    layers,
+  };
+}

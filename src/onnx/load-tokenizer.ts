@@ -1,0 +1,28 @@
+import { resolve } from "node:path";
+import { importTransformers } from "../transformers/import-transformers.js";
+
+/** The two tokenizer operations kvcdn uses, with kvcdn-cli's special-token policy made explicit. */
+export interface Tokenizer {
+  /**
+   * Text to ids. Contexts and prompts are encoded with special tokens (as kvcdn-cli does), questions appended to a
+   * cache without them.
+   */
+  encode(text: string, options?: { /** @default true */ addSpecialTokens?: boolean }): number[];
+  /** Ids to text; `[]` gives `""`. */
+  decode(ids: readonly number[], options?: { /** @default true */ skipSpecialTokens?: boolean }): string;
+}
+
+/**
+ * Load a model folder's tokenizer (`tokenizer.json` + `tokenizer_config.json`) offline with transformers.js
+ * `AutoTokenizer`.
+ * @example const tok = await loadTokenizer({ dir: "/models/qwen3" }); tok.encode("How are you doing?") // [4340, 525, 498, 3730, 30]
+ */
+export async function loadTokenizer(options: { /** The model folder. */ dir: string }): Promise<Tokenizer> {
+  const { AutoTokenizer } = await importTransformers();
+  const inner = await AutoTokenizer.from_pretrained(resolve(options.dir), { local_files_only: true });
+  return {
+    encode: (text, opts = {}) => inner.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }),
+    decode: (ids, opts = {}) =>
+      ids.length === 0 ? "" : inner.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? true }),
+  };
+}

@@ -1,0 +1,86 @@
+import type { Tensor } from "onnxruntime-node";
+import { importOnnxRuntime } from "./import-onnxruntime.js";
+import type { OnnxModel } from "./load-model.js";
+import { f16BitsToF32 } from "./kv-adapter.js";
+
+/** The attention state a forward pass continues from: `past_key_values.*` feeds of `length` positions. */
+export interface PastState {
+  /** Cached positions (dim 2 of every tensor); the next token's absolute position. */
+  length: number;
+  /** onnxruntime tensors by input name (`past_key_values.{i}.key|value`), of the session's past type. */
+  tensors: Record<string, Tensor>;
+}
+
+/** What one forward pass returns. */
+export interface ForwardResult {
+  /** Logits of the last input position, as float32 (converted when the graph emits float16). */
+  logits: Float32Array;
+  /** The state after the pass (`present.*` renamed to `past_key_values.*`): `past.length + inputIds.length` positions. */
+  present: PastState;
+}
+
+/**
+ * An empty past: every `past_key_values.*` tensor `[1, kv_heads, 0, head_dim]` of the session's past type.
+ * @example const out = await runForward({ model, inputIds: [4340, 525], past: await emptyPast(model) });
+ */
+export async function emptyPast(model: OnnxModel): Promise<PastState> {
+  const ort = await importOnnxRuntime();
+  const dims = [1, model.numKvHeads, 0, model.headDim];
+  const tensors: Record<string, Tensor> = {};
+  for (const layer of model.io.layers) {
+    for (const name of [layer.pastKey, layer.pastValue]) {
+      tensors[name] =
+        model.io.pastType === "float16"
+          ? new ort.Tensor("float16", new Uint16Array(0), dims)
+          : new ort.Tensor("float32", new Float32Array(0), dims);
+    }
+  }
+  return { length: 0, tensors };
+}
+
+/**
+ * One forward pass of `inputIds` at absolute positions `past.length … past.length + n − 1`, with an attention mask of
+ * exactly `past.length + n` ones (the GroupQueryAttention op requires that length), as onnx-community graphs expect.
+ * @example const { logits, present } = await runForward({ model, inputIds: ids, past: await emptyPast(model) });
+ */
+export async function runForward(params: {
+  model: OnnxModel;
+  /** Token ids to run (at least one). */
+  inputIds: readonly number[];
+  /** The state to continue from. */
+  past: PastState;
+}): Promise<ForwardResult> {
+  const { model, inputIds, past } = params;
+  const ort = await importOnnxRuntime();
+  const n = inputIds.length;
+  if (n === 0) throw new RangeError("runForward needs at least one input id");
+  const total = past.length + n;
+  const ids = new BigInt64Array(n);
+  const positions = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) {
+    ids[i] = BigInt(inputIds[i]!);
+    positions[i] = BigInt(past.length + i);
+  }
+  const feeds: Record<string, Tensor> = {
+    ...past.tensors,
+    input_ids: new ort.Tensor("int64", ids, [1, n]),
+    attention_mask: new ort.Tensor("int64", new BigInt64Array(total).fill(1n), [1, total]),
+  };
+  if (model.io.hasPositionIds) feeds["position_ids"] = new ort.Tensor("int64", positions, [1, n]);
+  if (model.io.hasNumLogitsToKeep) feeds["num_logits_to_keep"] = new ort.Tensor("int64", new BigInt64Array([1n]), []);
+  const out = await model.session.run(feeds);
+
+  const logitsTensor = out["logits"]!;
+  const vocab = logitsTensor.dims[logitsTensor.dims.length - 1]!;
+  const rows = logitsTensor.size / vocab;
+  const last = (logitsTensor.data as Float32Array | Uint16Array).subarray((rows - 1) * vocab, rows * vocab);
+  const logits = last instanceof Float32Array ? Float32Array.from(last) : f16BitsToF32(last);
+
+  const tensors: Record<string, Tensor> = {};
+  for (const layer of model.io.layers) {
+    tensors[layer.pastKey] = out[layer.presentKey]!;
+    tensors[layer.pastValue] = out[layer.presentValue]!;
+  }
+  logitsTensor.dispose();
+  return { logits, present: { length: total, tensors } };
+}
