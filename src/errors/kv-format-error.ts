@@ -7,7 +7,8 @@ import { KvcdnError, type KvcdnErrorOptions } from "./kvcdn-error.js";
  * `misaligned_tensor`, `byte_length_mismatch`, `bad_offsets`, `trailing_data`, `truncated_file`.
  * Cache: `no_kv_tensors`, `missing_tensor`, `missing_layer`, `unexpected_tensor`, `inconsistent_shape`, `bad_shape`,
  * `bad_dtype`, `missing_scale`, `bad_scale`, `non_finite`, `bad_sidecar`, `sidecar_mismatch`, `unsupported_dtype`,
- * `invalid_tensor` (a caller passed a tensor whose bytes do not match its shape).
+ * `invalid_tensor` (a caller passed a tensor whose bytes do not match its shape), `checksum_mismatch` (the `.kv` bytes
+ * do not hash to the sidecar's `sha256`).
  */
 export type KvFormatErrorCode =
   | "file_too_small"
@@ -39,7 +40,8 @@ export type KvFormatErrorCode =
   | "bad_sidecar"
   | "sidecar_mismatch"
   | "unsupported_dtype"
-  | "invalid_tensor";
+  | "invalid_tensor"
+  | "checksum_mismatch";
 
 /** Options of {@link KvFormatError}. */
 export interface KvFormatErrorOptions extends KvcdnErrorOptions {

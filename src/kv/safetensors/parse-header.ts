@@ -12,13 +12,13 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * Read `N` from the first 8 bytes and check it against the 100 MB cap and the file size, before anything is
  * allocated from it.
  */
-export function checkHeaderLength(prefix: Uint8Array, fileSize: number): number {
+export function checkHeaderLength(prefix: Uint8Array, fileSize: number, maxHeaderLength = MAX_HEADER_LENGTH): number {
   if (fileSize < 8 || prefix.byteLength < 8) {
     throw new KvFormatError(`file is ${fileSize} bytes; a safetensors file starts with an 8-byte header length`, { code: "file_too_small" });
   }
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_LENGTH)) {
-    throw new KvFormatError(`header length ${n} exceeds the ${MAX_HEADER_LENGTH}-byte limit`, { code: "header_too_large" });
+  if (n > BigInt(maxHeaderLength)) {
+    throw new KvFormatError(`header length ${n} exceeds the ${maxHeaderLength}-byte limit`, { code: "header_too_large" });
   }
   const length = Number(n);
   if (length > fileSize - 8) {

@@ -19,12 +19,12 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
 }
 
 /** Read the header through an open handle; errors carry `path`. */
-export async function readHeaderFrom(handle: FileHandle, path: string, signal?: AbortSignal): Promise<SafetensorsHeader> {
+export async function readHeaderFrom(handle: FileHandle, path: string, signal?: AbortSignal, maxHeaderLength?: number): Promise<SafetensorsHeader> {
   return withPath(path, async () => {
     const { size } = await handle.stat();
     const prefix = new Uint8Array(8);
     if (size >= 8) await readExactly(handle, prefix, 0, signal);
-    const n = checkHeaderLength(prefix, size);
+    const n = checkHeaderLength(prefix, size, maxHeaderLength);
     const headerBytes = new Uint8Array(n);
     await readExactly(handle, headerBytes, 8, signal);
     return parseHeader(headerBytes, size);

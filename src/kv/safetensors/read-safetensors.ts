@@ -6,7 +6,8 @@ import type { RawTensor, SafetensorsHeader } from "./types.js";
 
 /**
  * Read a whole safetensors file into one buffer (validated first from its header) and return zero-copy views of its
- * tensors, in data order. Files above 2 GiB are fine (reads are chunked); the buffer is the file's size, no more.
+ * tensors, in data order, plus that buffer (`bytes`, the whole file). Files above 2 GiB are fine (reads are chunked);
+ * the buffer is the file's size, no more.
  * @example const { tensors } = await readSafetensors("model.safetensors")
  */
 export async function readSafetensors(
@@ -15,13 +16,13 @@ export async function readSafetensors(
     /** Abort the read. */
     signal?: AbortSignal;
   } = {},
-): Promise<{ header: SafetensorsHeader; tensors: Map<string, RawTensor> }> {
+): Promise<{ header: SafetensorsHeader; tensors: Map<string, RawTensor>; bytes: Uint8Array }> {
   const handle = await open(path, "r");
   try {
     const header = await readHeaderFrom(handle, path, options.signal);
     const bytes = new Uint8Array(header.fileSize);
     await withPath(path, () => readExactly(handle, bytes, 0, options.signal));
-    return { header, tensors: tensorViews(header, bytes) };
+    return { header, tensors: tensorViews(header, bytes), bytes };
   } finally {
     await handle.close();
   }
