@@ -50,6 +50,8 @@ export interface ReadModelFolderOptions {
   revision?: string | null;
 }
 
+/** Hugging Face configs default `rope_theta` to 10000 when the field is absent. */
+const DEFAULT_ROPE_THETA = 10000;
 const REQUIRED_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json"] as const;
 const SNAPSHOT_DIR = /(?:^|[\\/])models--([^\\/]+?)--([^\\/]+)[\\/]snapshots[\\/]([0-9a-f]{40})[\\/]?$/;
 
@@ -145,7 +147,7 @@ export async function readModelFolder(options: ReadModelFolderOptions): Promise<
       architecture,
       num_kv_heads: numKvHeads,
       head_dim: headDim,
-      rope_theta: typeof ropeTheta === "number" ? ropeTheta : null,
+      rope_theta: typeof ropeTheta === "number" ? ropeTheta : DEFAULT_ROPE_THETA,
       model_dtype: fingerprintDtype(dtype),
       config_sha256: createHash("sha256").update(configBytes).digest("hex"),
       tokenizer_sha256: tokenizerSha256,

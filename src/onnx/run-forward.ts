@@ -1,7 +1,7 @@
 import type { Tensor } from "onnxruntime-node";
 import { importOnnxRuntime } from "./import-onnxruntime.js";
 import type { OnnxModel } from "./load-model.js";
-import { f16BitsToF32 } from "./kv-adapter.js";
+import { f16ToF32 } from "../kv/float16.js";
 
 /** The attention state a forward pass continues from: `past_key_values.*` feeds of `length` positions. */
 export interface PastState {
@@ -74,7 +74,7 @@ export async function runForward(params: {
   const vocab = logitsTensor.dims[logitsTensor.dims.length - 1]!;
   const rows = logitsTensor.size / vocab;
   const last = (logitsTensor.data as Float32Array | Uint16Array).subarray((rows - 1) * vocab, rows * vocab);
-  const logits = last instanceof Float32Array ? Float32Array.from(last) : f16BitsToF32(last);
+  const logits = last instanceof Float32Array ? Float32Array.from(last) : f16ToF32(last);
 
   const tensors: Record<string, Tensor> = {};
   for (const layer of model.io.layers) {

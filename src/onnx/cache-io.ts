@@ -1,0 +1,68 @@
+import type { Tensor } from "onnxruntime-node";
+import { castKv } from "../kv/cast-kv.js";
+import { validateKvCache, type KvCache, type KvDtype, type KvTensor } from "../kv/kv-cache.js";
+import { dequantizeKv, type QuantizedKv } from "../kv/quantize.js";
+import type { KvTensorType } from "./describe-graph.js";
+import { importOnnxRuntime } from "./import-onnxruntime.js";
+import type { OnnxModel } from "./load-model.js";
+import type { PastState } from "./run-forward.js";
+
+/** The `.kv` dtype holding a graph's past/present element type without conversion. */
+export function kvDtypeFor(type: KvTensorType): "F32" | "F16" {
+  return type === "float16" ? "F16" : "F32";
+}
+
+/**
+ * Convert a cache (any float dtype, or int8-quantized) to the dtype the session's past inputs take: F16/BF16 into
+ * fp32 graphs and F32 into fp16 graphs are converted (round to nearest even when narrowing), quantized caches
+ * dequantized. A cache already in the right dtype is returned as is.
+ */
+export function castForModel(model: OnnxModel, cache: KvCache | QuantizedKv): KvCache<"F32" | "F16"> {
+  const dtype = kvDtypeFor(model.io.pastType);
+  if ("quantized" in cache && cache.quantized === true) return dequantizeKv(cache, { dtype });
+  const plain = cache as KvCache;
+  return plain.dtype === dtype ? (plain as KvCache<"F32" | "F16">) : castKv(plain, dtype);
+}
+
+/**
+ * Feed a cache to the session: one onnxruntime tensor per `past_key_values.{i}.key|value`, sharing the cache's
+ * arrays (no copy). The cache must already have the session's dtype ({@link castForModel}).
+ */
+export async function kvToPast(model: OnnxModel, cache: KvCache<"F32" | "F16">): Promise<PastState> {
+  const ort = await importOnnxRuntime();
+  const info = validateKvCache(cache);
+  const want = kvDtypeFor(model.io.pastType);
+  if (info.dtype !== want) throw new TypeError(`kvToPast needs a ${want} cache, got ${info.dtype}; use castForModel first`);
+  const tensor = (t: KvTensor): Tensor =>
+    t.dtype === "F32"
+      ? new ort.Tensor("float32", t.data as Float32Array, [...t.shape])
+      : new ort.Tensor("float16", t.data as Uint16Array, [...t.shape]);
+  const tensors: Record<string, Tensor> = {};
+  cache.layers.forEach((layer, i) => {
+    const names = model.io.layers[i]!;
+    tensors[names.pastKey] = tensor(layer.key);
+    tensors[names.pastValue] = tensor(layer.value);
+  });
+  return { length: info.numTokens, tensors };
+}
+
+/**
+ * Turn a forward pass's state back into a {@link KvCache} (F32 for float32 graphs, F16 for float16 ones), sharing
+ * the onnxruntime output arrays.
+ */
+export function pastToKv(model: OnnxModel, past: PastState): KvCache {
+  const dtype: KvDtype = kvDtypeFor(model.io.presentType);
+  const tensor = (t: Tensor): KvTensor => {
+    const [b, h, n, d] = t.dims;
+    return { dtype, shape: [b!, h!, n!, d!], data: t.data as Float32Array & Uint16Array };
+  };
+  const cache: KvCache = {
+    dtype,
+    layers: model.io.layers.map((names) => ({
+      key: tensor(past.tensors[names.pastKey]!),
+      value: tensor(past.tensors[names.pastValue]!),
+    })),
+  };
+  validateKvCache(cache);
+  return cache;
+}

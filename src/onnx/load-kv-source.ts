@@ -1,0 +1,64 @@
+import { validateKvCache, type KvCache } from "../kv/kv-cache.js";
+import type { QuantizedKv } from "../kv/quantize.js";
+import { readKv } from "../kv/read-kv.js";
+import { readKvMetadata } from "../kv/read-kv-metadata.js";
+import type { KvSidecar } from "../kv/sidecar.js";
+import { castForModel, kvDtypeFor } from "./cache-io.js";
+import { checkCompatibility, type CompatibilityOptions } from "./check-compatibility.js";
+import type { OnnxModel } from "./load-model.js";
+
+/**
+ * A cache to load: a `.kv` path (its sidecar is read too), or a cache in memory with its sidecar (as `readKv`
+ * returns them). Quantized caches are accepted in both forms.
+ */
+export type KvSource = string | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined };
+
+/** A cache checked against a model and converted to the model's past dtype. */
+export interface LoadedKv {
+  /** The cache, F32 or F16 as the session's past inputs want. */
+  cache: KvCache<"F32" | "F16">;
+  /** Its sidecar, or header metadata, or what the caller gave. */
+  metadata: Partial<KvSidecar>;
+  /** Cached positions: dim 2 of the tensors (never the sidecar's count). */
+  numTokens: number;
+  /** The cached ids, when the sidecar records them. */
+  tokens: number[] | undefined;
+}
+
+/**
+ * Open a cache for a model: check it (metadata first, then tensor dimensions) and convert its dtype.
+ * @throws {CompatibilityError} before any tensor is used when the cache does not fit the model.
+ */
+export async function loadKvSource(
+  model: OnnxModel,
+  kv: KvSource,
+  options: CompatibilityOptions & { signal?: AbortSignal } = {},
+): Promise<LoadedKv> {
+  const compat = {
+    ...(options.ignoreFields ? { ignoreFields: options.ignoreFields } : {}),
+    ...(options.strictDtype !== undefined ? { strictDtype: options.strictDtype } : {}),
+  };
+  let cache: KvCache<"F32" | "F16">;
+  let metadata: Partial<KvSidecar>;
+  if (typeof kv === "string") {
+    // Header and sidecar only: an incompatible file fails before its tensors are read.
+    checkCompatibility({ model, metadata: await readKvMetadata(kv), ...compat });
+    const read = await readKv(kv, {
+      dtype: kvDtypeFor(model.io.pastType),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    cache = read.cache;
+    metadata = read.metadata;
+  } else {
+    metadata = kv.metadata ?? {};
+    checkCompatibility({ model, metadata, ...compat });
+    const layers = kv.cache.layers;
+    const shape = layers[0]?.key.shape;
+    if (shape) checkCompatibility({ model, cache: { numLayers: layers.length, numKvHeads: shape[1], headDim: shape[3] }, ...compat });
+    cache = castForModel(model, kv.cache);
+  }
+  const info = validateKvCache(cache);
+  checkCompatibility({ model, cache: info, metadata, ...compat });
+  const tokens = Array.isArray(metadata.tokens) && metadata.tokens.length === info.numTokens ? metadata.tokens : undefined;
+  return { cache, metadata, numTokens: info.numTokens, tokens };
+}

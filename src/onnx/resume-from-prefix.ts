@@ -1,0 +1,68 @@
+import { CacheInputError } from "../errors/compatibility-error.js";
+import { sliceTokens } from "../kv/kv-cache.js";
+import { kvToPast } from "./cache-io.js";
+import type { CompatibilityOptions } from "./check-compatibility.js";
+import { generateTokens, type DecodeOptions } from "./generate-tokens.js";
+import { GenerationStream } from "./generation-stream.js";
+import { loadKvSource, type KvSource } from "./load-kv-source.js";
+import type { OnnxModel } from "./load-model.js";
+import { reusablePrefix } from "./longest-common-prefix.js";
+import { checkIds } from "./produce-cache.js";
+import { emptyPast } from "./run-forward.js";
+
+/** Options of {@link resumeFromPrefix}: give the whole new prompt as `prompt` (text) or `promptTokens` (ids). */
+export interface ResumeFromPrefixOptions extends DecodeOptions, CompatibilityOptions {
+  /** The loaded model. */
+  model: OnnxModel;
+  /** The cache; its sidecar must record `tokens`. */
+  kv: KvSource;
+  /** The whole prompt, tokenized like a context (with special tokens), so its ids line up with the cache's. */
+  prompt?: string;
+  /** The whole prompt as ids. */
+  promptTokens?: readonly number[];
+  /** Called with the plan before the first forward pass. */
+  onPrefix?: (info: { prefixTokens: number; promptTokens: number; cachedTokens: number }) => void;
+}
+
+/**
+ * Partial prefix reuse: find the longest common token prefix `p` of the cache's `tokens` and a new prompt (capped so
+ * at least one prompt token is run), keep only the first `p` positions of every K/V tensor, and prefill the rest of
+ * the prompt from position `p`. Stale positions past `p` are dropped, never attended to (unlike kvcdn-cli's
+ * search/tree, kv-format.md §8.1). With `p = 0` it is a plain full prefill.
+ * @throws {CacheInputError} `no_tokens` when the cache's sidecar has no `tokens`.
+ * @example
+ * const out = await resumeFromPrefix({ model, kv: "ctx.kv", prompt: context + "\nAnother question?" }).collect();
+ * out.cachedTokens // positions reused
+ */
+export function resumeFromPrefix(options: ResumeFromPrefixOptions): GenerationStream {
+  const { model } = options;
+  return new GenerationStream(
+    generateTokens({
+      ...options,
+      seed: async () => {
+        const loaded = await loadKvSource(model, options.kv, options);
+        if (loaded.tokens === undefined) {
+          throw new CacheInputError(
+            "the cache records no tokens (its .kv.json has no `tokens`), so its prefix cannot be matched; re-produce " +
+              "it with kvcdn generate (which records them) or pass { cache, metadata: { tokens } }",
+            { code: "no_tokens" },
+          );
+        }
+        const promptTokens =
+          options.promptTokens !== undefined
+            ? checkIds(options.promptTokens, model.vocabSize)
+            : model.tokenizer.encode(options.prompt ?? "", { addSpecialTokens: true });
+        if (promptTokens.length === 0) {
+          throw new CacheInputError("the prompt has no tokens; give a non-empty prompt", { code: "empty_prompt" });
+        }
+        const p = reusablePrefix(loaded.tokens, promptTokens);
+        options.onPrefix?.({ prefixTokens: p, promptTokens: promptTokens.length, cachedTokens: loaded.numTokens });
+        const past =
+          p === 0
+            ? await emptyPast(model)
+            : await kvToPast(model, p === loaded.numTokens ? loaded.cache : sliceTokens(loaded.cache, p));
+        return { past, inputIds: promptTokens.slice(p) };
+      },
+    }),
+  );
+}
