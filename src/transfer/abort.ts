@@ -1,0 +1,55 @@
+import { AbortError, TimeoutError, isKvcdnError } from "../errors/index.js";
+
+/** An `AbortError` whose `cause` is the signal's reason. */
+export function abortErrorFrom(signal: AbortSignal): AbortError {
+  return new AbortError("The transfer was aborted", { cause: signal.reason });
+}
+
+/** Throw an `AbortError` (cause = `signal.reason`) when the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortErrorFrom(signal);
+}
+
+/**
+ * Turn what a fetch or stream rejected with into the error the caller should see: the caller's abort becomes
+ * `AbortError`, our own deadline `TimeoutError`; anything else is returned unchanged.
+ */
+export function classifyAbort(
+  error: unknown,
+  signal: AbortSignal | undefined,
+  timeout?: { signal: AbortSignal; ms: number; what: string },
+): unknown {
+  if (signal?.aborted) return isKvcdnError(error) && error.name === "AbortError" ? error : abortErrorFrom(signal);
+  if (timeout?.signal.aborted) {
+    return new TimeoutError(`${timeout.what} timed out after ${Math.round(timeout.ms)} ms`, { cause: error, timeoutMs: Math.round(timeout.ms) });
+  }
+  return error;
+}
+
+/** Wait `ms` milliseconds, or reject with `AbortError` as soon as the signal fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortErrorFrom(signal));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortErrorFrom(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * A signal that fires when the caller's signal fires or `ms` elapse, plus a `dispose` that clears the timer.
+ * Node's `AbortSignal.timeout` cannot be cleared, so a long transfer would keep timers alive; this one is cleared.
+ */
+export function deadlineSignal(signal: AbortSignal | undefined, ms: number): { signal: AbortSignal; timeout: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`deadline of ${Math.round(ms)} ms exceeded`)), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+  timer.unref?.();
+  const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  return { signal: combined, timeout: controller.signal, dispose: () => clearTimeout(timer) };
+}

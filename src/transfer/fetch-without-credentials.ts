@@ -1,0 +1,61 @@
+import { PresignedUrlError } from "../errors/index.js";
+
+/** Headers that carry credentials: never sent to storage or the CDN, never carried across origins. */
+const CREDENTIAL_HEADERS = ["authorization", "proxy-authorization", "cookie"];
+
+/** Redirect statuses followed by hand (`redirect: "manual"`). */
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** Most redirects followed for one storage or CDN request. */
+export const MAX_REDIRECTS = 5;
+
+/**
+ * Fetch a storage (presigned) or CDN URL without credentials, following redirects by hand so no credential can
+ * ride along: credential headers are stripped from every hop, a redirect to a non-HTTP scheme or from https to
+ * http is refused, and at most {@link MAX_REDIRECTS} hops are followed. `makeInit` builds the request afresh for each
+ * hop (a streamed body cannot be sent twice).
+ */
+export async function fetchWithoutCredentials(params: {
+  url: string;
+  makeInit: () => RequestInit;
+  fetch?: typeof fetch | undefined;
+  maxRedirects?: number;
+}): Promise<{ response: Response; url: string }> {
+  const doFetch = params.fetch ?? globalThis.fetch;
+  const maxRedirects = params.maxRedirects ?? MAX_REDIRECTS;
+  let url = params.url;
+  for (let hop = 0; ; hop++) {
+    const init = params.makeInit();
+    const headers = new Headers(init.headers);
+    for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+    const response = await doFetch(url, { ...init, headers, redirect: "manual", credentials: "omit" });
+    if (!REDIRECT_STATUSES.has(response.status)) return { response, url };
+    const location = response.headers.get("location");
+    await response.body?.cancel().catch(() => undefined);
+    if (location === null) return { response, url };
+    if (hop >= maxRedirects) {
+      throw new PresignedUrlError(`Too many redirects (more than ${maxRedirects}) from ${describeUrl(params.url)}`, {
+        status: response.status,
+        code: "TooManyRedirects",
+      });
+    }
+    const next = new URL(location, url);
+    if (next.protocol !== "https:" && next.protocol !== "http:") {
+      throw new PresignedUrlError(`Refusing a redirect to a ${next.protocol} URL`, { status: response.status, code: "BadRedirect" });
+    }
+    if (new URL(url).protocol === "https:" && next.protocol === "http:") {
+      throw new PresignedUrlError(`Refusing a redirect from https to http (${next.host})`, { status: response.status, code: "BadRedirect" });
+    }
+    url = next.toString();
+  }
+}
+
+/** A URL for messages: origin and path only, never the query (a presigned query string is a credential). */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return "<invalid URL>";
+  }
+}
