@@ -1,92 +1,31 @@
-import { createHash } from "node:crypto";
-import { KvFormatError } from "../errors/kv-format-error.js";
-import { castKv } from "./cast-kv.js";
-import { kvArrayFromBytes, readF32Scalar } from "./kv-bytes.js";
-import type { KvCache, KvDtype, KvShape } from "./kv-cache.js";
-import { kvLayout } from "./kv-layout.js";
-import { checkSidecarAgainstFile, headerMetadata } from "./kv-metadata.js";
-import { dequantDtypeFor, dequantizeKv, parseQuantTarget, type QuantizedKv, type QuantTarget } from "./quantize.js";
-import { withPath } from "./safetensors/read-safetensors-header.js";
-import { readSafetensors } from "./safetensors/read-safetensors.js";
-import { readSidecar, type KvSidecar } from "./sidecar.js";
-
-/** What {@link readKv} returns. */
-export interface ReadKvResult<D extends KvDtype = KvDtype> {
-  /** The cache, dequantized if the file is quantized. Unconverted tensors are views over one file-sized buffer. */
-  cache: KvCache<D>;
-  /** The sidecar if there is one, else the header-only metadata (kvcdn-cli semantics). */
-  metadata: KvSidecar;
-  /** The sidecar, if the file has one. */
-  sidecar: KvSidecar | undefined;
-  /** The quantized codes and scales, for a quantized file. */
-  quantized: QuantizedKv | undefined;
-}
+import { open } from "node:fs/promises";
+import { decodeKv, type DecodeKvOptions, type ReadKvResult } from "./decode-kv.js";
+import { readExactly } from "./fs/read-exactly.js";
+import type { KvDtype } from "./kv-cache.js";
+import { readHeaderFrom, withPath } from "./safetensors/read-safetensors-header.js";
+import { readSidecar } from "./sidecar.js";
 
 /**
- * Load a `.kv` file (kvcdn-cli `load_kv`): validates the container and KV layout, checks the sidecar against the file
- * (and its `sha256`, if any), and dequantizes quantized files to the sidecar's dtype (`I8`/`FP8`/no sidecar → F16).
+ * Load a `.kv` file and its sidecar (kvcdn-cli `load_kv`); see {@link decodeKv}. The header is validated before the
+ * file-sized buffer is allocated.
  * @example const { cache, metadata } = await readKv("ctx.kv")
  */
 export async function readKv<D extends KvDtype = KvDtype>(
   path: string,
-  options: {
-    /** Convert (or dequantize) to this dtype. @default the file's dtype; for quantized files see {@link dequantDtypeFor} */
-    dtype?: D;
-    /** Check the `.kv` bytes against the sidecar's `sha256` extension when present. @default true */
-    verifySha256?: boolean;
+  options: DecodeKvOptions<D> & {
     /** Abort the read. */
     signal?: AbortSignal;
   } = {},
 ): Promise<ReadKvResult<D>> {
   const sidecar = await readSidecar(path);
-  const { header, tensors, bytes } = await readSafetensors(path, options.signal === undefined ? {} : { signal: options.signal });
-  return withPath(path, async () => {
-    const layout = kvLayout(header);
-    if (sidecar !== undefined) {
-      checkSidecarAgainstFile(sidecar, layout, header.fileSize, path);
-      if (options.verifySha256 !== false && sidecar.sha256 !== undefined) {
-        const actual = createHash("sha256").update(bytes).digest("hex");
-        if (actual !== sidecar.sha256) {
-          throw new KvFormatError(`sha256 is ${actual} but the sidecar records ${sidecar.sha256}`, { code: "checksum_mismatch" });
-        }
-      }
-    }
-    const metadata = sidecar ?? headerMetadata(layout, header.fileSize);
-    const get = (name: string) => tensors.get(name)!;
-    if (!layout.quantized) {
-      const dtype = layout.dtype;
-      const cache: KvCache = {
-        dtype,
-        layers: Array.from({ length: layout.numLayers }, (_, i) => ({
-          key: { dtype, shape: [...layout.shape] as KvShape, data: kvArrayFromBytes(dtype, get(`k_${i}`).data) },
-          value: { dtype, shape: [...layout.shape] as KvShape, data: kvArrayFromBytes(dtype, get(`v_${i}`).data) },
-        })),
-      };
-      return { cache: castKv(cache, options.dtype ?? dtype) as KvCache<D>, metadata, sidecar, quantized: undefined };
-    }
-    const target: QuantTarget = sidecar === undefined ? "F16" : safeTarget(sidecar.dtype);
-    const one = (name: string) => {
-      const scale = readF32Scalar(get(`${name}_s`).data);
-      if (!Number.isFinite(scale) || scale <= 0) {
-        throw new KvFormatError(`${name}_s is ${scale}; scales are finite and positive`, { code: "bad_scale", tensor: `${name}_s` });
-      }
-      return { shape: [...layout.shape] as KvShape, q: get(`${name}_q`).data, scale };
-    };
-    const quantized: QuantizedKv = {
-      quantized: true,
-      target,
-      layers: Array.from({ length: layout.numLayers }, (_, i) => ({ key: one(`k_${i}`), value: one(`v_${i}`) })),
-    };
-    const dtype = (options.dtype ?? dequantDtypeFor(sidecar?.dtype)) as D;
-    return { cache: dequantizeKv(quantized, { dtype }), metadata, sidecar, quantized };
-  });
-}
-
-function safeTarget(dtype: string): QuantTarget {
+  const handle = await open(path, "r");
+  let bytes: Uint8Array;
   try {
-    return parseQuantTarget(dtype);
-  } catch {
-    // Header-fallback-style values ("U8") are not targets; kvcdn-cli dequantizes them to F16.
-    return "F16";
+    const header = await readHeaderFrom(handle, path, options.signal);
+    bytes = new Uint8Array(header.fileSize);
+    await withPath(path, () => readExactly(handle, bytes, 0, options.signal));
+  } finally {
+    await handle.close();
   }
+  return withPath(path, async () => decodeKv(bytes, { ...options, sidecar, path }));
 }
