@@ -101,19 +101,19 @@ export async function loadReferenceQwen3(dir: string): Promise<ReferenceQwen3Mod
     const n = t.shape.reduce((a, b) => a * b, 1);
     const view = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     const out = new Float32Array(n);
-    if (t.dtype === "F32") for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
-    else if (t.dtype === "BF16") for (let i = 0; i < n; i++) out[i] = bf16ToNumber(view.getUint16(i * 2, true));
-    else if (t.dtype === "F16") for (let i = 0; i < n; i++) out[i] = f16ToNumber(view.getUint16(i * 2, true));
-    else throw new FixtureModelError(`${dir}/model.safetensors: ${name} has dtype ${t.dtype}; expected BF16, F16 or F32`, { code: "bad_config" });
+    if (t.dtype === "F32") {
+      for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
+    } else if (t.dtype === "BF16") {
+      const bits = new Uint32Array(out.buffer); // a bf16 is the upper half of an f32
+      for (let i = 0; i < n; i++) bits[i] = view.getUint16(i * 2, true) << 16;
+    } else if (t.dtype === "F16") {
+      for (let i = 0; i < n; i++) out[i] = f16ToNumber(view.getUint16(i * 2, true));
+    } else {
+      throw new FixtureModelError(`${dir}/model.safetensors: ${name} has dtype ${t.dtype}; expected BF16, F16 or F32`, { code: "bad_config" });
+    }
     weights.set(name, out);
   }
   return { config, weights };
-}
-
-function bf16ToNumber(bits: number): number {
-  const buf = new DataView(new ArrayBuffer(4));
-  buf.setUint32(0, bits << 16);
-  return buf.getFloat32(0);
 }
 
 function f16ToNumber(bits: number): number {
