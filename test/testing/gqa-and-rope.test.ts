@@ -120,7 +120,11 @@ describe("grouped-query attention", () => {
     const [base, kv0, kv1] = await Promise.all([make("base", muteHeads01), make("kv0", negateKvHead(0)), make("kv1", negateKvHead(1))]);
     const small = { layers: 1, kvHeads: c.num_key_value_heads, headDim: hd };
     const prompt = [[5, 77, 300, 12, 499, 1]];
-    const [rb, r0, r1] = await Promise.all([base, kv0, kv1].map((s) => ortForward(s, small, { ids: prompt })));
+    const [rb, r0, r1] = await Promise.all([
+      ortForward(base, small, { ids: prompt }),
+      ortForward(kv0, small, { ids: prompt }),
+      ortForward(kv1, small, { ids: prompt }),
+    ]);
 
     const valueHeads = (r: typeof rb): number[][] => {
       const data = r.present[0]!.value.data as Float32Array;
