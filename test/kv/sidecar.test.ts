@@ -78,7 +78,6 @@ describe("formatSidecar", () => {
       fingerprint,
       tokens: [4340, 525, 498, 3730, 30],
       sha256: "c".repeat(64),
-      quantized: false,
       producer: { name: "kvcdn", version: "0.1.0" },
       ...parseSidecar(QWEN3_SIDECAR),
     };
@@ -201,7 +200,7 @@ describe("sidecar vs file", () => {
   it("rejects bytes that do not hash to the recorded sha256, unless verification is off", async () => {
     const path = await fresh("sha.kv");
     const bytes = await readFile(path);
-    bytes[bytes.length - 1] ^= 1;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
     await writeFile(path, bytes);
     await expect(readKv(path)).rejects.toMatchObject({ code: "checksum_mismatch" });
     await expect(readKv(path, { verifySha256: false })).resolves.toBeDefined();
