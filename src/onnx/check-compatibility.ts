@@ -81,3 +81,11 @@ export function checkCompatibility(
     );
   }
 }
+
+/** The {@link CompatibilityOptions} fields of a larger options object (for passing them on). */
+export function compatibilityOptions(options: CompatibilityOptions): CompatibilityOptions {
+  return {
+    ...(options.ignoreFields !== undefined ? { ignoreFields: options.ignoreFields } : {}),
+    ...(options.strictDtype !== undefined ? { strictDtype: options.strictDtype } : {}),
+  };
+}

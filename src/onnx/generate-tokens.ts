@@ -21,6 +21,8 @@ export interface DecodeOptions {
   keepSpecialTokens?: boolean;
   /** Cancels between forward passes. */
   signal?: AbortSignal;
+  /** Called with each step's last-position logits (float32, a fresh array), e.g. to compare runs. */
+  onLogits?: (logits: Float32Array, step: number) => void;
 }
 
 /** Internal: the decode loop behind resume, prefix reuse and verify. */
@@ -28,8 +30,6 @@ export async function* generateTokens(params: DecodeOptions & {
   model: OnnxModel;
   /** Prepares the state to continue from (read, check, convert the cache); timed as `seedMs`. */
   seed: () => Promise<{ past: PastState; inputIds: readonly number[] }>;
-  /** Called with each step's last-position logits (for verification). */
-  onLogits?: (logits: Float32Array, step: number) => void;
 }): AsyncGenerator<GeneratedToken, GenerationResult> {
   const { model, signal } = params;
   const maxNewTokens = params.maxNewTokens ?? 32;

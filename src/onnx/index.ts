@@ -20,3 +20,18 @@ export {
   type FinishReason,
 } from "./generation-stream.js";
 export type { DecodeOptions } from "./generate-tokens.js";
+export {
+  checkCompatibility,
+  compatibilityOptions,
+  type CompatibilityOptions,
+  type FingerprintField,
+} from "./check-compatibility.js";
+export { castForModel, kvToPast, pastToKv, kvDtypeFor } from "./cache-io.js";
+export { loadKvSource, type KvSource, type LoadedKv } from "./load-kv-source.js";
+export { produceCache, type ProduceCacheOptions, type ProducedCache } from "./produce-cache.js";
+export { resumeFromCache, type ResumeFromCacheOptions } from "./resume-from-cache.js";
+export { resumeFromPrefix, type ResumeFromPrefixOptions } from "./resume-from-prefix.js";
+export { longestCommonPrefix, reusablePrefix } from "./longest-common-prefix.js";
+export { searchCaches, type SearchCachesOptions, type CacheMatch } from "./search-caches.js";
+export { verifyCache, DEFAULT_VERIFY_QUESTION, type VerifyCacheOptions, type VerifyResult } from "./verify-cache.js";
+export { CompatibilityError, ModelFolderError, MissingPeerError, CacheInputError } from "../errors/compatibility-error.js";

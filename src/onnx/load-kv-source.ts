@@ -4,7 +4,7 @@ import { readKv } from "../kv/read-kv.js";
 import { readKvMetadata } from "../kv/read-kv-metadata.js";
 import type { KvSidecar } from "../kv/sidecar.js";
 import { castForModel, kvDtypeFor } from "./cache-io.js";
-import { checkCompatibility, type CompatibilityOptions } from "./check-compatibility.js";
+import { checkCompatibility, compatibilityOptions, type CompatibilityOptions } from "./check-compatibility.js";
 import type { OnnxModel } from "./load-model.js";
 
 /**
@@ -34,10 +34,7 @@ export async function loadKvSource(
   kv: KvSource,
   options: CompatibilityOptions & { signal?: AbortSignal } = {},
 ): Promise<LoadedKv> {
-  const compat = {
-    ...(options.ignoreFields ? { ignoreFields: options.ignoreFields } : {}),
-    ...(options.strictDtype !== undefined ? { strictDtype: options.strictDtype } : {}),
-  };
+  const compat = compatibilityOptions(options);
   let cache: KvCache<"F32" | "F16">;
   let metadata: Partial<KvSidecar>;
   if (typeof kv === "string") {

@@ -1,0 +1,68 @@
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CacheInputError } from "../../src/errors/index.js";
+import { castKv, writeKv } from "../../src/kv/index.js";
+import { produceCache, verifyCache, type OnnxModel } from "../../src/onnx/index.js";
+import { LONG_TEXT, loadTinyModel, makeTempDir } from "./helpers.js";
+
+let model: OnnxModel;
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let ids: number[];
+
+beforeAll(async () => {
+  model = await loadTinyModel();
+  tmp = await makeTempDir();
+  ids = model.tokenizer.encode(LONG_TEXT);
+});
+afterAll(async () => {
+  await model?.dispose();
+  await tmp?.cleanup();
+});
+
+describe("verifyCache", () => {
+  it("matches a cache against a full prefill of context + question, with logits and top-k agreement", async () => {
+    const kv = join(tmp.dir, "good.kv");
+    await produceCache({ model, contextTokens: ids.slice(0, 23), output: kv });
+    const result = await verifyCache({ model, kv, n: 8 });
+    expect(result).toMatchObject({ match: true, mismatch_indices: [], n: 8, num_tokens: 23, top_k: 5, compared_steps: 8 });
+    expect(result.tokens_cached).toEqual(result.tokens_full);
+    expect(result.tokens_cached).toHaveLength(8);
+    expect(result.max_abs_logit_diff).toBeLessThan(1e-4);
+    expect(result.top_k_agreement).toBe(1);
+    expect(result.question_tokens).toBe(model.tokenizer.encode("\n\nQ: Summarize the key claim in one sentence.\nA:", { addSpecialTokens: false }).length);
+  });
+
+  it("reports mismatches when the cache does not hold what its tokens say", async () => {
+    const { cache, metadata } = await produceCache({ model, contextTokens: ids.slice(0, 23) });
+    const kv = join(tmp.dir, "lying.kv");
+    // The K/V of one context, labelled with the ids of another of the same length.
+    await writeKv(kv, cache, { sidecar: { ...metadata, tokens: ids.slice(40, 63), prompt: undefined } });
+    const result = await verifyCache({ model, kv, n: 8 });
+    console.log(`mislabelled cache: mismatches at ${result.mismatch_indices.join(",")}, max |logit diff| ${result.max_abs_logit_diff.toFixed(3)}, top-5 agreement ${result.top_k_agreement.toFixed(2)}`);
+    expect(result.match).toBe(false);
+    expect(result.mismatch_indices.length).toBeGreaterThan(0);
+    expect(result.compared_steps).toBe(result.mismatch_indices[0]! + 1);
+    expect(result.max_abs_logit_diff).toBeGreaterThan(0.01);
+  });
+
+  it("reports an F16 copy of an fp32 cache within tolerance", async () => {
+    const { cache, metadata } = await produceCache({ model, contextTokens: ids.slice(0, 30) });
+    const kv = join(tmp.dir, "f16.kv");
+    await writeKv(kv, castKv(cache, "F16"), { sidecar: { ...metadata } });
+    const result = await verifyCache({ model, kv, n: 6, question: " So" });
+    console.log(`F16 cache verify: match ${result.match}, max |logit diff| ${result.max_abs_logit_diff.toExponential(3)}`);
+    expect(result.max_abs_logit_diff).toBeLessThan(0.02);
+    expect(result.top_k_agreement).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it("needs the context ids: from the sidecar or contextTokens", async () => {
+    const { cache } = await produceCache({ model, contextTokens: ids.slice(0, 10) });
+    const kv = join(tmp.dir, "bare.kv");
+    await writeKv(kv, cache, { sidecar: { model_name: model.modelId } });
+    const error = await verifyCache({ model, kv, n: 2 }).catch((e) => e);
+    expect(error).toBeInstanceOf(CacheInputError);
+    expect(error.code).toBe("no_tokens");
+    const ok = await verifyCache({ model, kv, n: 4, contextTokens: ids.slice(0, 10) });
+    expect(ok.match).toBe(true);
+  });
+});
