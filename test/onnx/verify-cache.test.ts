@@ -36,7 +36,8 @@ describe("verifyCache", () => {
     const { cache, metadata } = await produceCache({ model, contextTokens: ids.slice(0, 23) });
     const kv = join(tmp.dir, "lying.kv");
     // The K/V of one context, labelled with the ids of another of the same length.
-    await writeKv(kv, cache, { sidecar: { ...metadata, tokens: ids.slice(40, 63), prompt: undefined } });
+    const { prompt: _, ...rest } = metadata;
+    await writeKv(kv, cache, { sidecar: { ...rest, tokens: ids.slice(40, 63) } });
     const result = await verifyCache({ model, kv, n: 8 });
     console.log(`mislabelled cache: mismatches at ${result.mismatch_indices.join(",")}, max |logit diff| ${result.max_abs_logit_diff.toFixed(3)}, top-5 agreement ${result.top_k_agreement.toFixed(2)}`);
     expect(result.match).toBe(false);
