@@ -8,7 +8,7 @@ import { KvcdnError, type KvcdnErrorOptions } from "./kvcdn-error.js";
  * Cache: `no_kv_tensors`, `missing_tensor`, `missing_layer`, `unexpected_tensor`, `inconsistent_shape`, `bad_shape`,
  * `bad_dtype`, `missing_scale`, `bad_scale`, `non_finite`, `bad_sidecar`, `sidecar_mismatch`, `unsupported_dtype`,
  * `invalid_tensor` (a caller passed a tensor whose bytes do not match its shape), `checksum_mismatch` (the `.kv` bytes
- * do not hash to the sidecar's `sha256`).
+ * do not hash to the sidecar's `sha256`), `verification_failed` (a quantized output did not verify).
  */
 export type KvFormatErrorCode =
   | "file_too_small"
@@ -41,7 +41,8 @@ export type KvFormatErrorCode =
   | "sidecar_mismatch"
   | "unsupported_dtype"
   | "invalid_tensor"
-  | "checksum_mismatch";
+  | "checksum_mismatch"
+  | "verification_failed";
 
 /** Options of {@link KvFormatError}. */
 export interface KvFormatErrorOptions extends KvcdnErrorOptions {

@@ -54,3 +54,17 @@ export {
   type QuantizedKv,
   type QuantizedTensor,
 } from "./quantize.js";
+export {
+  formatQuantEvent,
+  formatRustF64,
+  quantErrors,
+  quantEventPath,
+  rfc3339,
+  writeQuantEvent,
+  type QuantEvent,
+  type VerificationResult,
+} from "./quant-event.js";
+export { quantizeKvFile, type QuantizeKvFileResult } from "./quantize-kv-file.js";
+export { convertKvFile } from "./convert-kv-file.js";
+export { inspectKv, type KvInspection } from "./inspect-kv.js";
+export { carrySidecar } from "./carry-sidecar.js";

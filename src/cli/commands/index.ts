@@ -1,4 +1,11 @@
 import type { Command } from "commander";
+import { registerInspectCommand } from "./inspect.js";
+import { registerQuantCommand } from "./quant.js";
+import { registerConvertCommand } from "./convert.js";
 
 /** Every CLI command registers itself here: one line per command module. */
-export const commandRegistrations: Array<(program: Command) => void> = [];
+export const commandRegistrations: Array<(program: Command) => void> = [
+  registerInspectCommand,
+  registerQuantCommand,
+  registerConvertCommand,
+];
