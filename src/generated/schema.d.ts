@@ -961,6 +961,15 @@ export interface operations {
                     "application/octet-stream": string;
                 };
             };
+            /** @description `InvalidArgument` (an Authorization header as well as the query signature) or `AuthorizationQueryParametersError` (S3 XML). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": components["schemas"]["S3Error"];
+                };
+            };
             /** @description `AccessDenied` or `SignatureDoesNotMatch` (S3 XML). */
             403: {
                 headers: {
@@ -1022,7 +1031,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `EntityTooLarge`, `IncompleteBody`, `BadDigest` or `InvalidRequest` (S3 XML). */
+            /** @description `EntityTooLarge` / `EntityTooSmall` (Content-Length is not the declared size), `MissingContentLength`, `IncompleteBody`, `BadDigest`, `InvalidRequest`, `InvalidArgument` (an Authorization header as well as the query signature) or `AuthorizationQueryParametersError` (S3 XML). */
             400: {
                 headers: {
                     [name: string]: unknown;
