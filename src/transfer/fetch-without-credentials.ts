@@ -1,3 +1,4 @@
+import type { FetchLike } from "../client/client-options.js";
 import { PresignedUrlError } from "../errors/index.js";
 
 /** Headers that carry credentials: never sent to storage or the CDN, never carried across origins. */
@@ -18,17 +19,18 @@ export const MAX_REDIRECTS = 5;
 export async function fetchWithoutCredentials(params: {
   url: string;
   makeInit: () => RequestInit;
-  fetch?: typeof fetch | undefined;
+  fetch?: FetchLike | undefined;
   maxRedirects?: number;
 }): Promise<{ response: Response; url: string }> {
-  const doFetch = params.fetch ?? globalThis.fetch;
+  const doFetch: FetchLike = params.fetch ?? ((request) => globalThis.fetch(request));
   const maxRedirects = params.maxRedirects ?? MAX_REDIRECTS;
   let url = params.url;
   for (let hop = 0; ; hop++) {
     const init = params.makeInit();
     const headers = new Headers(init.headers);
     for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-    const response = await doFetch(url, { ...init, headers, redirect: "manual", credentials: "omit" });
+    // A Request object: the client's FetchLike takes one, and `redirect: "manual"` keeps every hop in our hands.
+    const response = await doFetch(new Request(url, { ...init, headers, redirect: "manual", credentials: "omit" }));
     if (!REDIRECT_STATUSES.has(response.status)) return { response, url };
     const location = response.headers.get("location");
     await response.body?.cancel().catch(() => undefined);

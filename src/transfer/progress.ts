@@ -1,3 +1,4 @@
+import type { FetchLike } from "../client/client-options.js";
 /** The step of a transfer a progress event reports on. */
 export type TransferPhase = "hashing" | "uploading" | "confirming" | "downloading" | "verifying";
 
@@ -26,7 +27,7 @@ export interface TransferControl {
   /** Cancels everything in flight; the call rejects with `AbortError` whose `cause` is `signal.reason`. */
   signal?: AbortSignal;
   /** The fetch used for storage and CDN requests (API calls go through the client's own fetch). @default globalThis.fetch */
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
   /** Receives typed progress events. */
   onProgress?: ProgressCallback;
 }

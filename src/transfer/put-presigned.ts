@@ -1,3 +1,4 @@
+import type { FetchLike } from "../client/client-options.js";
 import { NetworkError, parseRetryAfter, type KvcdnError, isKvcdnError } from "../errors/index.js";
 import { classifyAbort, deadlineSignal, throwIfAborted } from "./abort.js";
 import { fetchWithoutCredentials } from "./fetch-without-credentials.js";
@@ -28,7 +29,7 @@ export async function putPresigned(params: {
   /** What to send (a whole file, or a shard assembled from a header and file ranges). */
   body: UploadBody;
   uploadHeaders?: Record<string, string> | undefined;
-  fetch?: typeof fetch | undefined;
+  fetch?: FetchLike | undefined;
   signal?: AbortSignal | undefined;
   /** Abort this PUT after so many ms (the caller scales it with the size). */
   timeoutMs: number;

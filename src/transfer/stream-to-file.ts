@@ -1,3 +1,4 @@
+import type { FetchLike } from "../client/client-options.js";
 import { createHash, randomBytes, type Hash } from "node:crypto";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -44,7 +45,7 @@ export async function streamToFile(params: {
   dest: string;
   expectedSha256?: string | undefined;
   expectedSize?: number | undefined;
-  fetch?: typeof fetch | undefined;
+  fetch?: FetchLike | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ProgressCallback | undefined;
   artifactId?: string | undefined;

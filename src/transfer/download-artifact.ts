@@ -1,0 +1,114 @@
+import type { Artifact, KvcdnClient } from "../client/index.js";
+import { IntegrityError, isKvcdnError } from "../errors/index.js";
+import { throwIfAborted } from "./abort.js";
+import { resolveRetryOptions } from "./backoff.js";
+import { artifactChecksum, artifactMetadata, getArtifact, requestDownloadUrl, type DownloadTicket } from "./client-port.js";
+import { downloadShardGroup } from "./download-shard-group.js";
+import type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
+import { resolveDestination } from "./resolve-destination.js";
+import { resolveDownloadSource } from "./resolve-download-source.js";
+import { removeStaleSidecar, sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-for-download.js";
+import { streamToFile, type ByteSource } from "./stream-to-file.js";
+
+/**
+ * Download an artifact to `dest` (a file path, or a directory that receives `<id>.kv`): a private artifact through
+ * download-url, a public one from its CDN URL without credentials. Streams into a temp file beside the destination,
+ * hashes while streaming, resumes with `Range` after interruptions (a fresh URL if the old one expired), verifies the
+ * SHA-256, fsyncs and renames; then writes the `<dest>.json` sidecar from the artifact's metadata. A failed or aborted
+ * download leaves the destination as it was. A cache uploaded as shards is rebuilt into one `.kv`.
+ * @example const { path, sha256 } = await downloadArtifact({ client, source: id, dest: "./caches/" })
+ */
+export async function downloadArtifact(
+  params: DownloadOptions & { client?: KvcdnClient; source: DownloadSource; dest: string },
+): Promise<DownloadResult> {
+  const { client, signal } = params;
+  throwIfAborted(signal);
+  const target = resolveDownloadSource(client, params.source);
+  const retry = resolveRetryOptions(params.retry);
+  const maxResumes = Math.max(0, params.maxResumes ?? 5);
+  const fetch = params.fetch ?? client?.fetch;
+
+  let artifact: Artifact | undefined;
+  if (target.kind === "private") {
+    artifact = await getArtifact(client as KvcdnClient, target.id, signal);
+  } else if (client !== undefined && target.id !== undefined) {
+    artifact = await tryGetArtifact(client, target.id, signal);
+  }
+  const id = target.id;
+  const dest = await resolveDestination({ dest: params.dest, id });
+
+  const shard = artifactMetadata(artifact).shard;
+  if (params.reassemble !== false && artifact !== undefined && client !== undefined && typeof shard === "object" && shard !== null) {
+    return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, first: artifact, dest, publicAccess: target.kind === "public", retry, maxResumes });
+  }
+
+  let source: ByteSource;
+  let ticket: DownloadTicket | undefined;
+  if (target.kind === "private") {
+    const ticketNow = await requestDownloadUrl(client as KvcdnClient, target.id, signal);
+    ticket = ticketNow;
+    let current = ticketNow.url;
+    source = {
+      url: async (fresh) => {
+        if (fresh) current = (await requestDownloadUrl(client as KvcdnClient, target.id, signal)).url;
+        return current;
+      },
+    };
+  } else {
+    source = { url: async () => target.url };
+  }
+
+  const expectedSha256 = params.sha256?.toLowerCase() ?? artifactChecksum(artifact) ?? ticket?.checksum?.toLowerCase();
+  const sizeRaw = (artifact as { size_bytes?: unknown } | undefined)?.size_bytes ?? ticket?.sizeBytes;
+  const expectedSize = typeof sizeRaw === "number" && Number.isSafeInteger(sizeRaw) && sizeRaw >= 0 ? sizeRaw : undefined;
+  let staged: StagedSidecar | undefined;
+  let verified = expectedSha256 !== undefined;
+  try {
+    const result = await streamToFile({
+      source,
+      dest,
+      expectedSha256,
+      expectedSize,
+      fetch,
+      signal,
+      onProgress: params.onProgress,
+      artifactId: id,
+      retry,
+      maxResumes,
+      timeout: params.timeout,
+      beforeCommit: async ({ sha256, sizeBytes, headers }) => {
+        if (expectedSha256 === undefined) {
+          const served = headers.get("x-checksum-sha256")?.trim().toLowerCase();
+          if (served !== undefined && served !== "") {
+            if (served !== sha256) throw new IntegrityError(`SHA-256 mismatch: the CDN says ${served}, got ${sha256}`, { expected: served, actual: sha256 });
+            verified = true;
+          }
+        }
+        const text = params.sidecar === false ? undefined : sidecarForDownload({ artifact, sha256, sizeBytes });
+        if (text !== undefined) staged = await stageSidecar(dest, text);
+      },
+    });
+    if (staged !== undefined) await staged.commit();
+    else if (params.sidecar !== false) await removeStaleSidecar(dest, result.sha256, result.sizeBytes);
+    return {
+      ...(id !== undefined ? { id } : {}),
+      path: result.path,
+      sizeBytes: result.sizeBytes,
+      sha256: result.sha256,
+      verified,
+      ...(staged !== undefined ? { sidecarPath: staged.path } : {}),
+    };
+  } finally {
+    await staged?.abort();
+  }
+}
+
+/** Metadata of a public artifact, when the caller's client can see it; a failure only means no metadata. */
+async function tryGetArtifact(client: KvcdnClient, id: string, signal: AbortSignal | undefined): Promise<Artifact | undefined> {
+  try {
+    return await getArtifact(client, id, signal);
+  } catch (e) {
+    if (isKvcdnError(e) && e.name === "AbortError") throw e;
+    return undefined;
+  }
+}

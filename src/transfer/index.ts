@@ -1,0 +1,16 @@
+/** The transfer engine: presigned uploads and downloads that never lose data. */
+export { hashFile, HASH_CHUNK_BYTES, type FileDigest } from "./hash-file.js";
+export { uploadArtifact, type UploadedArtifact } from "./upload-artifact.js";
+export type { UploadOptions } from "./upload-options.js";
+export { downloadArtifact } from "./download-artifact.js";
+export type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
+export { uploadMany, type UploadItem } from "./upload-many.js";
+export { downloadMany } from "./download-many.js";
+export { uploadArtifactEvents, downloadArtifactEvents } from "./transfer-event-streams.js";
+export { transferEvents, type TransferEvent, type TransferDone } from "./transfer-events.js";
+export type { TransferPhase, TransferProgress, ProgressCallback, TransferControl } from "./progress.js";
+export type { RetryOptions } from "./backoff.js";
+export type { TimeoutOptions } from "./timeouts.js";
+export type { SettledItem } from "./map-settled.js";
+export { MAX_SINGLE_PUT_BYTES, planKvShards, type ShardInfo, type ShardPlan } from "./plan-kv-shards.js";
+export { safeKvFileName } from "./resolve-destination.js";

@@ -1,0 +1,181 @@
+import type { FetchLike } from "../client/client-options.js";
+import type { Artifact, KvcdnClient } from "../client/index.js";
+import { IntegrityError, PresignedUrlError } from "../errors/index.js";
+import { throwIfAborted, sleep } from "./abort.js";
+import { backoffDelay, type ResolvedRetryOptions } from "./backoff.js";
+import type { UploadRequestBody } from "./build-upload-request.js";
+import { artifactChecksum, confirmUpload, requestUploadUrl, type UploadTicket } from "./client-port.js";
+import { discardArtifact, reconcileUploads, trackArtifact, untrackArtifact } from "./orphans.js";
+import { emitProgress, type ProgressCallback } from "./progress.js";
+import { putPresigned } from "./put-presigned.js";
+import { transferTimeoutMs, type TimeoutOptions } from "./timeouts.js";
+import { assertUnchanged, type FileStamp, type UploadBody } from "./upload-body.js";
+
+/** Bounds and clocks of one upload, every default filled in. */
+export interface UploadPolicy {
+  retry: ResolvedRetryOptions;
+  /** Fresh upload URLs after a refused, expired or broken PUT (each one a new artifact; the old one is deleted). */
+  maxUrlRefreshes: number;
+  /** Re-uploads after confirm-upload found the stored bytes wrong. */
+  maxReuploads: number;
+  timeout: TimeoutOptions | undefined;
+  /** How long a presigned URL lives at most, whatever `expires_at` says (the deployed service signs 300 s). */
+  presignedTtlMs: number;
+  /** A URL closer than this to its deadline is replaced before a PUT starts. */
+  urlSafetyMarginMs: number;
+}
+
+/** The upload-url errors after which the request was not processed (429, or 503 with Retry-After). */
+function notProcessed(e: unknown): { retryAfterMs: number | undefined } | undefined {
+  const err = e as { name?: unknown; status?: unknown; retryAfterMs?: unknown } | null;
+  const retryAfterMs = typeof err?.retryAfterMs === "number" ? err.retryAfterMs : undefined;
+  if (err?.name === "RateLimitError" || err?.status === 429) return { retryAfterMs };
+  if (err?.status === 503 && retryAfterMs !== undefined) return { retryAfterMs };
+  return undefined;
+}
+
+/** The upload-url errors after which an artifact may exist although we got no answer. */
+function maybeCreated(e: unknown): boolean {
+  const err = e as { name?: unknown; status?: unknown } | null;
+  if (err?.name === "NetworkError" || err?.name === "TimeoutError" || err?.name === "AbortError" || err?.name === "ServerError") return true;
+  return typeof err?.status === "number" && err.status >= 500;
+}
+
+/** confirm-upload said the stored object is not what was declared (size, SHA-256, or missing). */
+function isConfirmMismatch(e: unknown): boolean {
+  const err = e as { status?: unknown; code?: unknown; message?: unknown; body?: unknown } | null;
+  if (err?.status !== 400) return false;
+  const text = `${String(err.code ?? "")} ${String(err.message ?? "")} ${JSON.stringify(err.body ?? "")}`.toLowerCase();
+  return /mismatch|not[ _]found|artifact_data/.test(text);
+}
+
+/**
+ * Upload one body as one artifact and confirm it: upload-url (reconciled retries), presigned PUT (backoff for busy
+ * storage, a fresh URL for refused, expired or broken ones), confirm-upload (a re-upload when the stored bytes are
+ * wrong). Every artifact created on the way that does not end up ready is deleted, so success leaves exactly one
+ * ready artifact and failure none.
+ */
+export async function uploadBodyToArtifact(params: {
+  client: KvcdnClient;
+  body: UploadBody;
+  request: UploadRequestBody;
+  stamp: FileStamp;
+  policy: UploadPolicy;
+  fetch?: FetchLike | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ProgressCallback | undefined;
+}): Promise<Artifact> {
+  const { client, body, request, policy, signal, onProgress } = params;
+  const sha256 = request.checksum;
+  const created = new Set<string>();
+  let succeeded = false;
+
+  const issue = async (): Promise<UploadTicket> => {
+    const since = Date.now();
+    let uncertain = false;
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(signal);
+      try {
+        const ticket = await requestUploadUrl({ client, body: request, signal, presignedTtlMs: policy.presignedTtlMs });
+        created.add(ticket.artifactId);
+        trackArtifact(ticket.artifactId);
+        if (uncertain) await reconcileUploads({ client, sha256, sizeBytes: body.sizeBytes, since, keep: ticket.artifactId });
+        return ticket;
+      } catch (e) {
+        const wait = notProcessed(e);
+        const unknownOutcome = wait === undefined && maybeCreated(e);
+        if (unknownOutcome) uncertain = true;
+        const retryable = wait !== undefined || (unknownOutcome && (e as { name?: unknown }).name !== "AbortError");
+        const tooLong = wait?.retryAfterMs !== undefined && wait.retryAfterMs > policy.retry.maxRetryAfterMs;
+        if (!retryable || tooLong || attempt >= policy.retry.retries || signal?.aborted) {
+          if (uncertain) await reconcileUploads({ client, sha256, sizeBytes: body.sizeBytes, since, keep: undefined });
+          throw e;
+        }
+        await sleep(backoffDelay({ ...policy.retry, attempt, retryAfterMs: wait?.retryAfterMs }), signal).catch(async (abort: unknown) => {
+          if (uncertain) await reconcileUploads({ client, sha256, sizeBytes: body.sizeBytes, since, keep: undefined });
+          throw abort;
+        });
+      }
+    }
+  };
+
+  const replace = async (ticket: UploadTicket): Promise<UploadTicket> => {
+    await discardArtifact(client, ticket.artifactId);
+    created.delete(ticket.artifactId);
+    return issue();
+  };
+
+  try {
+    let ticket = await issue();
+    let refreshes = 0;
+    let backoffs = 0;
+    let reuploads = 0;
+    for (;;) {
+      throwIfAborted(signal);
+      const progress = { file: body.file, artifactId: ticket.artifactId };
+      if (Date.now() + policy.urlSafetyMarginMs >= ticket.deadline) {
+        if (refreshes >= policy.maxUrlRefreshes) {
+          throw new PresignedUrlError("The upload URL expired before the upload could start", { status: 403, code: "AccessDenied" });
+        }
+        refreshes++;
+        ticket = await replace(ticket);
+        continue;
+      }
+      emitProgress(onProgress, { ...progress, phase: "uploading", bytes: 0, totalBytes: body.sizeBytes });
+      const outcome = await putPresigned({
+        url: ticket.url,
+        body,
+        uploadHeaders: ticket.uploadHeaders,
+        fetch: params.fetch,
+        signal,
+        timeoutMs: transferTimeoutMs(policy.timeout, body.sizeBytes),
+        onBytes: (bytes) => emitProgress(onProgress, { ...progress, phase: "uploading", bytes, totalBytes: body.sizeBytes }),
+      });
+      if (!outcome.ok) {
+        const tooLong = outcome.retryAfterMs !== undefined && outcome.retryAfterMs > policy.retry.maxRetryAfterMs;
+        if (outcome.retry === "backoff" && backoffs < policy.retry.retries && !tooLong) {
+          await sleep(backoffDelay({ ...policy.retry, attempt: backoffs, retryAfterMs: outcome.retryAfterMs }), signal);
+          backoffs++;
+          continue;
+        }
+        if ((outcome.retry === "fresh-url" || outcome.retry === "backoff") && refreshes < policy.maxUrlRefreshes && !tooLong) {
+          await sleep(backoffDelay({ ...policy.retry, attempt: refreshes }), signal);
+          refreshes++;
+          ticket = await replace(ticket);
+          continue;
+        }
+        throw outcome.error;
+      }
+      await assertUnchanged(body.file, params.stamp);
+
+      emitProgress(onProgress, { ...progress, phase: "confirming", bytes: 0, totalBytes: body.sizeBytes });
+      let artifact: Artifact | undefined;
+      let mismatch: unknown;
+      try {
+        artifact = await confirmUpload({ client, id: ticket.artifactId, sizeBytes: body.sizeBytes, sha256, signal });
+        const stored = artifactChecksum(artifact);
+        if (stored !== undefined && stored !== sha256) {
+          mismatch = new IntegrityError(`The store recorded SHA-256 ${stored}, expected ${sha256}`, { expected: sha256, actual: stored });
+        }
+      } catch (e) {
+        if (!isConfirmMismatch(e)) throw e;
+        mismatch = e;
+      }
+      if (mismatch !== undefined || artifact === undefined) {
+        if (reuploads >= policy.maxReuploads) throw mismatch;
+        reuploads++;
+        ticket = await replace(ticket);
+        continue;
+      }
+      emitProgress(onProgress, { ...progress, phase: "confirming", bytes: body.sizeBytes, totalBytes: body.sizeBytes });
+      created.delete(ticket.artifactId);
+      untrackArtifact(ticket.artifactId);
+      succeeded = true;
+      return artifact;
+    }
+  } finally {
+    if (!succeeded) {
+      for (const id of created) await discardArtifact(client, id);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { downloadArtifact } from "../../src/transfer/download-artifact.js";
+import type { TransferProgress } from "../../src/transfer/progress.js";
+import { uploadArtifact } from "../../src/transfer/upload-artifact.js";
+import { writeKvFixture } from "./kv-fixture.js";
+import { FAST_RETRY, startHarness, type Harness } from "./store-harness.js";
+
+let h: Harness;
+let kv: { path: string; sha256: string; nbytes: number };
+beforeAll(async () => {
+  h = await startHarness();
+  kv = await writeKvFixture(join(h.dir, "ctx.kv"), { layers: 4, tokens: 256, headDim: 64, prompt: "You are a helpful assistant." });
+});
+afterAll(async () => {
+  await h.close();
+});
+beforeEach(async () => {
+  for (const a of await h.artifacts()) await h.client.delete(a.id);
+  h.store.requests.clear();
+});
+
+describe("upload then download against the local store", () => {
+  it("uploads a .kv with its sidecar's facts, confirms it ready, and downloads it back byte for byte", async () => {
+    const events: TransferProgress[] = [];
+    const artifact = await uploadArtifact({
+      client: h.client,
+      file: kv.path,
+      name: "Qwen system prompt",
+      description: "test cache",
+      retry: FAST_RETRY,
+      onProgress: (e) => events.push(e),
+    });
+    expect(artifact).toMatchObject({
+      status: "ready",
+      checksum: kv.sha256,
+      size_bytes: kv.nbytes,
+      name: "Qwen system prompt",
+      model_name: "Qwen/Qwen3-0.6B",
+      num_layers: 4,
+      num_tokens: 256,
+      dtype: "F16",
+      visibility: "private",
+    });
+    expect(artifact.metadata).toMatchObject({ name: "Qwen system prompt", sha256: kv.sha256, sidecar: { model_name: "Qwen/Qwen3-0.6B", prompt: "You are a helpful assistant." } });
+    expect(new Set(events.map((e) => e.phase))).toEqual(new Set(["hashing", "uploading", "confirming"]));
+    expect(events.filter((e) => e.phase === "uploading").at(-1)).toMatchObject({ bytes: kv.nbytes, totalBytes: kv.nbytes, artifactId: artifact.id });
+    // No credential ever reached storage.
+    const puts = h.store.requests.ofKind("put");
+    expect(puts).toHaveLength(1);
+    expect(puts.every((r) => !r.hasAuthorization)).toBe(true);
+    expect(puts[0]?.headers["content-type"]).toBe("application/octet-stream");
+    expect(Object.keys(puts[0]?.headers ?? {}).filter((k) => k.startsWith("x-amz-"))).toEqual([]);
+    expect(await h.artifacts()).toHaveLength(1);
+
+    const dest = join(h.dir, "out");
+    await import("node:fs/promises").then((fs) => fs.mkdir(dest, { recursive: true }));
+    const result = await downloadArtifact({ client: h.client, source: artifact.id, dest: `${dest}/` });
+    expect(result).toMatchObject({ id: artifact.id, path: join(dest, `${artifact.id}.kv`), sizeBytes: kv.nbytes, sha256: kv.sha256, verified: true });
+    expect((await readFile(result.path)).equals(await readFile(kv.path))).toBe(true);
+    const sidecar = JSON.parse(await readFile(`${result.path}.json`, "utf8")) as Record<string, unknown>;
+    expect(sidecar).toMatchObject({ model_name: "Qwen/Qwen3-0.6B", num_layers: 4, num_tokens: 256, nbytes: kv.nbytes, sha256: kv.sha256, prompt: "You are a helpful assistant." });
+    expect(h.store.requests.ofKind("get").every((r) => !r.hasAuthorization)).toBe(true);
+    expect(await h.files("out")).toEqual([`${artifact.id}.kv`, `${artifact.id}.kv.json`]);
+  });
+});
