@@ -2,10 +2,12 @@ import type { Command } from "commander";
 import { registerInspectCommand } from "./inspect.js";
 import { registerQuantCommand } from "./quant.js";
 import { registerConvertCommand } from "./convert.js";
+import { registerFixtureModelCommand } from "./fixture-model.js";
 
 /** Every CLI command registers itself here: one line per command module. */
 export const commandRegistrations: Array<(program: Command) => void> = [
   registerInspectCommand,
   registerQuantCommand,
   registerConvertCommand,
+  registerFixtureModelCommand,
 ];
