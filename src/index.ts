@@ -5,3 +5,21 @@
  */
 export { VERSION } from "./version.js";
 export * from "./errors/index.js";
+export * from "./client/index.js";
+export {
+  resolveConfig,
+  defaultConfigPath,
+  readConfigFile,
+  normalizeBaseUrl,
+  defaultLogger,
+  silentLogger,
+  DEFAULT_API_URL,
+  DEFAULT_CDN_URL,
+  DEFAULT_ISSUER_URL,
+  DEFAULT_CLIENT_ID,
+  type ConfigOptions,
+  type ResolvedConfig,
+  type ConfigSource,
+  type ConfigFileValues,
+  type KvcdnLogger,
+} from "./config/index.js";

@@ -2,7 +2,7 @@
 export const REDACTED = "[redacted]";
 
 const KEY_SHAPE = /kv_[0-9a-fA-F]{32,}/g;
-const BEARER = /\b(Bearer\s+)[^\s"'`,;)\]}]+/gi;
+const BEARER = /\b(Bearer\s+)(?!\[redacted\])[^\s"'`,;)\]}]+/gi;
 
 /**
  * Scrub credentials from text before it is shown or logged: every given secret (e.g. the configured API key), any
