@@ -23,3 +23,4 @@ export {
   type ConfigFileValues,
   type KvcdnLogger,
 } from "./config/index.js";
+export * from "./transfer/index.js";

@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { LocalFileError } from "../errors/local-file-error.js";
 import { readKvMetadata } from "../kv/read-kv-metadata.js";
 import { checkCompatibility, compatibilityOptions, type CompatibilityOptions } from "./check-compatibility.js";
 import type { Tokenizer } from "./load-tokenizer.js";
@@ -50,8 +51,19 @@ export async function searchCaches(options: SearchCachesOptions): Promise<CacheM
       : model.tokenizer.encode(options.query ?? "", { addSpecialTokens: true });
   const minPrefix = options.minPrefixTokens ?? 1;
   const skip = options.onSkip ?? (() => {});
+  const dir = resolve(options.dir);
+  let files: string[];
+  try {
+    files = await listKvFiles(dir, options.recursive === true);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LocalFileError(`cannot scan ${dir} for .kv files: ${code === "ENOENT" ? "no such folder" : String(e)}`, dir, {
+      cause: e,
+      ...(code ? { code } : {}),
+    });
+  }
   const matches: CacheMatch[] = [];
-  for (const path of await listKvFiles(resolve(options.dir), options.recursive === true)) {
+  for (const path of files) {
     let metadata;
     try {
       metadata = await readKvMetadata(path);

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalFileError } from "../../src/errors/index.js";
 import { writeKv } from "../../src/kv/index.js";
 import { produceCache, searchCaches, type OnnxModel } from "../../src/onnx/index.js";
 import { LONG_TEXT, loadTinyModel, makeTempDir } from "./helpers.js";
@@ -50,5 +51,13 @@ describe("searchCaches", () => {
     expect(matches.map((m) => m.path.slice(tmp.dir.length + 1))).toEqual(["long.kv", "nested/deep.kv", "same-30.kv", "short.kv"]);
     // Fewer cached positions rank first among equal prefixes: less to load, nothing stale.
     expect(matches.map((m) => [m.prefix_tokens, m.total_tokens])).toEqual([[40, 40], [30, 30], [30, 35], [10, 10]]);
+  });
+});
+
+describe("searchCaches on a missing folder", () => {
+  it("throws a LocalFileError naming the folder", async () => {
+    const error = await searchCaches({ dir: join(tmp.dir, "nope"), model, query: "x" }).catch((e) => e);
+    expect(error).toBeInstanceOf(LocalFileError);
+    expect(error.message).toMatch(/no such folder/);
   });
 });

@@ -1,0 +1,93 @@
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { InvalidArgumentError, type Command } from "commander";
+import { isModelDtype, loadModel, ONNX_FILE_SUFFIX, type ModelDtype, type OnnxModel } from "../../onnx/index.js";
+import { produceCache } from "../../onnx/produce-cache.js";
+
+/** Flags every model-running command shares. */
+export interface ModelFlags {
+  model: string;
+  dtype?: ModelDtype;
+  modelId?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Add `--model DIR`, `--dtype` and `--model-id` to a command. */
+export function addModelOptions(command: Command): Command {
+  return command
+    .requiredOption("--model <dir>", "model folder (onnx-community layout: config.json, tokenizer files, onnx/model*.onnx)")
+    .option("--dtype <dtype>", `weight variant: ${Object.keys(ONNX_FILE_SUFFIX).join(", ")} (default fp32)`, parseDtype)
+    .option("--model-id <id>", "model id recorded as model_name (default: config _name_or_path or the folder name)");
+}
+
+function parseDtype(value: string): ModelDtype {
+  if (!isModelDtype(value)) throw new InvalidArgumentError(`use one of ${Object.keys(ONNX_FILE_SUFFIX).join(", ")}`);
+  return value;
+}
+
+/** Parse a positive integer flag. */
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+/** Load the model a command's flags name. */
+export function loadModelFromFlags(flags: ModelFlags): Promise<OnnxModel> {
+  return loadModel({
+    dir: flags.model,
+    ...(flags.dtype ? { dtype: flags.dtype } : {}),
+    ...(flags.modelId ? { modelId: flags.modelId } : {}),
+  });
+}
+
+/** Text from `--X` or `--X-file` (read verbatim, trailing newline included, as kvcdn-cli does). */
+export async function textFlag(inline: string | undefined, file: string | undefined, name: string): Promise<string | undefined> {
+  if (inline !== undefined && file !== undefined) throw new InvalidArgumentError(`give --${name} or --${name}-file, not both`);
+  return file !== undefined ? readFile(file, "utf8") : inline;
+}
+
+/** Print one JSON document on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * `kvcdn generate --model DIR (--context-file F | --context TEXT) -o OUT.kv [--json]`: prefill a context once and
+ * write its KV cache with a sidecar (tokens, prompt, model id, fingerprint, sha256). `--json` prints the sidecar.
+ */
+export function registerGenerateCommand(program: Command): void {
+  addModelOptions(
+    program
+      .command("generate")
+      .description("prefill a context with an ONNX model and write its KV cache (.kv + .kv.json)"),
+  )
+    .option("--context <text>", "context text (tokenized with special tokens, no chat template)")
+    .option("--context-file <file>", "read the context from a file, verbatim")
+    .requiredOption("-o, --output <file>", "output .kv path (.kv is appended when missing)")
+    .action(async (_opts: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<ModelFlags & { context?: string; contextFile?: string; output: string }>();
+      const context = await textFlag(flags.context, flags.contextFile, "context");
+      if (context === undefined) throw new InvalidArgumentError("give the context with --context or --context-file");
+      const model = await loadModelFromFlags(flags);
+      try {
+        await mkdir(dirname(resolve(flags.output)), { recursive: true });
+        const { metadata, written, prefillMs } = await produceCache({
+          model,
+          context,
+          output: flags.output,
+          onWarning: (message) => {
+            if (flags.quiet !== true && flags.json !== true) process.stderr.write(`warning: ${message}\n`);
+          },
+        });
+        if (flags.json === true) return printJson(metadata);
+        process.stdout.write(
+          `wrote ${written!.path} (${metadata.num_tokens} tokens, ${metadata.num_layers} layers, ${metadata.dtype}, ` +
+            `${written!.nbytes} bytes, sha256 ${written!.sha256}) in ${prefillMs.toFixed(1)} ms of prefill\n`,
+        );
+      } finally {
+        await model.dispose();
+      }
+    });
+}
