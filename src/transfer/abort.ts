@@ -1,5 +1,7 @@
 import { AbortError, TimeoutError, isKvcdnError } from "../errors/index.js";
 
+export { sleep } from "../client/sleep.js";
+
 /** An `AbortError` whose `cause` is the signal's reason. */
 export function abortErrorFrom(signal: AbortSignal): AbortError {
   return new AbortError("The transfer was aborted", { cause: signal.reason });
@@ -24,22 +26,6 @@ export function classifyAbort(
     return new TimeoutError(`${timeout.what} timed out after ${Math.round(timeout.ms)} ms`, { cause: error, timeoutMs: Math.round(timeout.ms) });
   }
   return error;
-}
-
-/** Wait `ms` milliseconds, or reject with `AbortError` as soon as the signal fires. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(abortErrorFrom(signal));
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortErrorFrom(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**

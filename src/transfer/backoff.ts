@@ -1,20 +1,22 @@
+import { backoffDelay as clientBackoffDelay } from "../client/backoff-delay.js";
+
 /** How a transfer retries transient failures (5xx, 429, dropped connections). Every bound is an option. */
-export interface RetryOptions {
+export interface TransferRetryOptions {
   /** Retries after a transient failure of one step (so at most `retries + 1` tries). @default 4 */
   retries?: number;
-  /** First backoff ceiling, in ms; each retry doubles it (full jitter: a random delay up to the ceiling). @default 250 */
+  /** First backoff delay, in ms; each retry doubles it (with jitter). @default 250 */
   minDelayMs?: number;
-  /** Largest backoff ceiling, in ms. @default 20_000 */
+  /** Longest backoff delay, in ms. @default 20_000 */
   maxDelayMs?: number;
   /** Longest `Retry-After` honoured, in ms; a longer one fails at once instead of waiting. @default 120_000 */
   maxRetryAfterMs?: number;
 }
 
-/** {@link RetryOptions} with every default filled in. */
-export type ResolvedRetryOptions = Required<RetryOptions>;
+/** {@link TransferRetryOptions} with every default filled in. */
+export type ResolvedRetryOptions = Required<TransferRetryOptions>;
 
-/** Fill in the defaults of {@link RetryOptions}. */
-export function resolveRetryOptions(options: RetryOptions | undefined): ResolvedRetryOptions {
+/** Fill in the defaults of {@link TransferRetryOptions}. */
+export function resolveRetryOptions(options: TransferRetryOptions | undefined): ResolvedRetryOptions {
   return {
     retries: Math.max(0, options?.retries ?? 4),
     minDelayMs: Math.max(0, options?.minDelayMs ?? 250),
@@ -24,14 +26,10 @@ export function resolveRetryOptions(options: RetryOptions | undefined): Resolved
 }
 
 /**
- * The delay before retry number `attempt` (0-based): full jitter under an exponential ceiling, and never less than
- * the server's `Retry-After` (plus a little jitter so many clients do not return in lockstep).
- * @example await sleep(backoffDelay({ attempt, retryAfterMs: 2000, ...resolveRetryOptions(undefined) }))
+ * The delay before retry number `attempt` (0-based) of a transfer step: the client's policy (exponential backoff with
+ * equal jitter, or the server's `Retry-After` plus a little jitter), so API calls and transfers back off alike.
+ * @example await sleep(backoffDelay({ ...resolveRetryOptions(undefined), attempt: 0, retryAfterMs: 2000 }))
  */
 export function backoffDelay(params: ResolvedRetryOptions & { attempt: number; retryAfterMs?: number | undefined; random?: () => number }): number {
-  const random = params.random ?? Math.random;
-  const ceiling = Math.min(params.maxDelayMs, params.minDelayMs * 2 ** Math.max(0, params.attempt));
-  const jittered = random() * ceiling;
-  if (params.retryAfterMs === undefined) return Math.round(jittered);
-  return Math.round(params.retryAfterMs + random() * Math.min(params.minDelayMs, 1000));
+  return clientBackoffDelay({ ...params, attempt: params.attempt + 1 });
 }

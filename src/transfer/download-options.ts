@@ -1,4 +1,4 @@
-import type { RetryOptions } from "./backoff.js";
+import type { TransferRetryOptions } from "./backoff.js";
 import type { TransferControl } from "./progress.js";
 import type { TimeoutOptions } from "./timeouts.js";
 
@@ -16,7 +16,7 @@ export interface DownloadOptions extends TransferControl {
   /** The SHA-256 the bytes must have. @default the artifact's checksum (or the CDN's `X-Checksum-Sha256`) */
   sha256?: string;
   /** Backoff for busy storage (5xx, 429) and interrupted transfers. */
-  retry?: RetryOptions;
+  retry?: TransferRetryOptions;
   /** Resumptions (with `Range`) or restarts after interruptions, refused URLs and busy answers. @default 5 */
   maxResumes?: number;
   /** Per-request timeout, scaled with the bytes still to come. @default { baseMs: 60_000, minBytesPerSecond: 262_144 } */

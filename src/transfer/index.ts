@@ -9,7 +9,7 @@ export { downloadMany } from "./download-many.js";
 export { uploadArtifactEvents, downloadArtifactEvents } from "./transfer-event-streams.js";
 export { transferEvents, type TransferEvent, type TransferDone } from "./transfer-events.js";
 export type { TransferPhase, TransferProgress, ProgressCallback, TransferControl } from "./progress.js";
-export type { RetryOptions } from "./backoff.js";
+export type { TransferRetryOptions } from "./backoff.js";
 export type { TimeoutOptions } from "./timeouts.js";
 export type { SettledItem } from "./map-settled.js";
 export { MAX_SINGLE_PUT_BYTES, planKvShards, type ShardInfo, type ShardPlan } from "./plan-kv-shards.js";

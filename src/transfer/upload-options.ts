@@ -1,4 +1,4 @@
-import type { RetryOptions } from "./backoff.js";
+import type { TransferRetryOptions } from "./backoff.js";
 import type { TransferControl } from "./progress.js";
 import type { TimeoutOptions } from "./timeouts.js";
 
@@ -18,7 +18,7 @@ export interface UploadOptions extends TransferControl {
   /** Extra fields merged into the artifact's `metadata` (kvcdn's own fields win). */
   metadata?: Record<string, unknown>;
   /** Backoff for busy storage and API (5xx, 429, dropped connections). */
-  retry?: RetryOptions;
+  retry?: TransferRetryOptions;
   /** Fresh upload URLs after a refused, expired or broken PUT; each replaces (and deletes) a pending artifact. @default 3 */
   maxUrlRefreshes?: number;
   /** Whole re-uploads after confirm-upload found the stored bytes wrong. @default 2 */
