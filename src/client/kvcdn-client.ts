@@ -27,6 +27,10 @@ import { publicUrl, type PublicUrlParams } from "./public-url.js";
 import { setVisibility } from "./set-visibility.js";
 import type { Usage } from "./usage.js";
 import { verifyApiKey, type Identity } from "./verify-api-key.js";
+import { downloadArtifact } from "../transfer/download-artifact.js";
+import type { DownloadOptions, DownloadResult, DownloadSource } from "../transfer/download-options.js";
+import { uploadArtifact, type UploadedArtifact } from "../transfer/upload-artifact.js";
+import type { UploadOptions } from "../transfer/upload-options.js";
 
 /**
  * The typed KV Cache Store client. Create it with {@link createKvcdnClient}. Every method takes `signal` and
@@ -209,6 +213,24 @@ export class KvcdnClient {
    */
   createDownloadUrl(id: string, options: CallOptions = {}): Promise<DownloadUrl> {
     return createDownloadUrl(this.#ctx, id, options);
+  }
+
+  /**
+   * Upload a `.kv` file (sidecar facts, one SHA-256 pass, presigned PUT, confirm) with recovery and clean-up; resolves
+   * to the ready artifact. Delegates to `uploadArtifact` (src/transfer/).
+   * @example const artifact = await client.upload("ctx.kv", { name: "Qwen system prompt", onProgress: console.log })
+   */
+  upload(path: string, options: UploadOptions = {}): Promise<UploadedArtifact> {
+    return uploadArtifact({ ...options, client: this, file: path });
+  }
+
+  /**
+   * Download an artifact (an id, a public CDN URL, or `{ orgSlug, projectSlug, id }`) to a file or into a directory,
+   * verified and atomic. Delegates to `downloadArtifact` (src/transfer/).
+   * @example const { path, sha256 } = await client.download(id, "./caches/")
+   */
+  download(source: DownloadSource, dest: string, options: DownloadOptions = {}): Promise<DownloadResult> {
+    return downloadArtifact({ ...options, client: this, source, dest });
   }
 
   /**

@@ -64,4 +64,11 @@ describe("upload then download against the local store", () => {
     expect(h.store.requests.ofKind("get").every((r) => !r.hasAuthorization)).toBe(true);
     expect(await h.files("out")).toEqual([`${artifact.id}.kv`, `${artifact.id}.kv.json`]);
   });
+
+  it("is available as client.upload(path) and client.download(source, dest)", async () => {
+    const artifact = await h.client.upload(kv.path, { retry: FAST_RETRY, visibility: "public" });
+    expect(artifact).toMatchObject({ status: "ready", checksum: kv.sha256, name: "ctx", visibility: "public" });
+    const result = await h.client.download(artifact.id, join(h.dir, "copy.kv"));
+    expect(result).toMatchObject({ path: join(h.dir, "copy.kv"), sha256: kv.sha256, verified: true });
+  });
 });
