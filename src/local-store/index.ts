@@ -1,6 +1,7 @@
 /** `kvcdn/local-store`: KV Cache Store on one machine (`startLocalStore`, also behind `kvcdn serve`). */
 export { VERSION } from "../version.js";
 export { startLocalStore } from "./start-local-store.js";
+export { defaultStoreDir } from "./default-store-dir.js";
 export type { ApiKeyGrant, LocalStore, LocalStoreOptions } from "./types.js";
 export type { Fault, FaultTarget, LocalStoreFaults, PendingFault } from "./faults.js";
 export type { RequestLog, RequestLogEntry } from "./request-log.js";

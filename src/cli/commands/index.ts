@@ -4,6 +4,7 @@ import { registerQuantCommand } from "./quant.js";
 import { registerConvertCommand } from "./convert.js";
 import { registerFixtureModelCommand } from "./fixture-model.js";
 import { registerServeCommand } from "./serve.js";
+import { registerServeCommand } from "./serve.js";
 import { registerGenerateCommand } from "./generate.js";
 import { registerResumeCommand } from "./resume.js";
 import { registerSearchCommand } from "./search.js";
@@ -15,6 +16,7 @@ export const commandRegistrations: Array<(program: Command) => void> = [
   registerQuantCommand,
   registerConvertCommand,
   registerFixtureModelCommand,
+  registerServeCommand,
   registerGenerateCommand,
   registerResumeCommand,
   registerSearchCommand,

@@ -18,7 +18,7 @@ export async function call<T = any>(
   store: Pick<LocalStore, "url">,
   method: string,
   path: string,
-  init: { key?: string | null; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {},
+  init: { key?: string | null; json?: unknown; body?: string | Uint8Array; headers?: Record<string, string> } = {},
 ): Promise<Reply<T>> {
   const headers: Record<string, string> = { ...init.headers };
   if (init.key) headers.authorization = `Bearer ${init.key}`;
