@@ -4,7 +4,6 @@ import { registerQuantCommand } from "./quant.js";
 import { registerConvertCommand } from "./convert.js";
 import { registerFixtureModelCommand } from "./fixture-model.js";
 import { registerServeCommand } from "./serve.js";
-import { registerServeCommand } from "./serve.js";
 import { registerGenerateCommand } from "./generate.js";
 import { registerResumeCommand } from "./resume.js";
 import { registerSearchCommand } from "./search.js";
