@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
+import { onFile, openForRead } from "./fs/local-file.js";
 import { kvLayout } from "./kv-layout.js";
 import { checkSidecarAgainstFile, headerMetadata } from "./kv-metadata.js";
 import type { SafetensorsDtype } from "./safetensors/dtype.js";
@@ -29,7 +29,7 @@ export interface KvInspection {
  */
 export async function inspectKv(path: string, options: { /** Hash the file when the sidecar has no sha256. @default false */ sha256?: boolean } = {}): Promise<KvInspection> {
   const sidecar = await readSidecar(path);
-  const handle = await open(path, "r");
+  const handle = await openForRead(path);
   let header;
   try {
     header = await readHeaderFrom(handle, path);
@@ -45,7 +45,9 @@ export async function inspectKv(path: string, options: { /** Hash the file when 
   let sha256 = meta.sha256 ?? null;
   if (sha256 === null && options.sha256 === true) {
     const hash = createHash("sha256");
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    await onFile(path, "read", async () => {
+      for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    });
     sha256 = hash.digest("hex");
   }
   return {

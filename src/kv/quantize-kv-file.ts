@@ -1,7 +1,7 @@
 import { Buffer } from "node:buffer";
-import { stat } from "node:fs/promises";
 import { KvFormatError } from "../errors/kv-format-error.js";
 import { carrySidecar } from "./carry-sidecar.js";
+import { statFile } from "./fs/local-file.js";
 import { quantErrors, rfc3339, writeQuantEvent, type QuantEvent, type VerificationResult } from "./quant-event.js";
 import { parseQuantTarget, quantizeKv, type QuantTarget } from "./quantize.js";
 import { readKv } from "./read-kv.js";
@@ -74,7 +74,7 @@ export async function quantizeKvFile(params: {
     });
     result = mismatches.length === 0 ? "Match" : "Mismatch";
   }
-  const originalBytes = (await stat(params.input)).size;
+  const originalBytes = (await statFile(params.input)).size;
   const event: QuantEvent = {
     input_path: params.input,
     output_path: written.path,

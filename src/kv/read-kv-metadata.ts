@@ -1,5 +1,5 @@
-import { open, stat } from "node:fs/promises";
 import { KvFormatError } from "../errors/kv-format-error.js";
+import { openForRead, statFile } from "./fs/local-file.js";
 import { headerMetadata } from "./kv-metadata.js";
 import { kvLayout } from "./kv-layout.js";
 import { readHeaderFrom, withPath } from "./safetensors/read-safetensors-header.js";
@@ -16,13 +16,13 @@ export const KV_METADATA_MAX_HEADER_BYTES = 16 * 1024 * 1024;
 export async function readKvMetadata(path: string): Promise<KvSidecar> {
   const sidecar = await readSidecar(path);
   if (sidecar !== undefined) {
-    const { size } = await stat(path);
+    const { size } = await statFile(path);
     if (sidecar.nbytes !== size) {
       throw new KvFormatError(`sidecar contradicts the file: nbytes ${sidecar.nbytes}, file size ${size}`, { code: "sidecar_mismatch", path });
     }
     return sidecar;
   }
-  const handle = await open(path, "r");
+  const handle = await openForRead(path);
   try {
     const header = await readHeaderFrom(handle, path, undefined, KV_METADATA_MAX_HEADER_BYTES);
     return await withPath(path, async () => headerMetadata(kvLayout(header), header.fileSize));

@@ -1,5 +1,5 @@
-import { open } from "node:fs/promises";
 import { decodeKv, type DecodeKvOptions, type ReadKvResult } from "./decode-kv.js";
+import { openForRead } from "./fs/local-file.js";
 import { readExactly } from "./fs/read-exactly.js";
 import type { KvDtype } from "./kv-cache.js";
 import { readHeaderFrom, withPath } from "./safetensors/read-safetensors-header.js";
@@ -18,12 +18,12 @@ export async function readKv<D extends KvDtype = KvDtype>(
   } = {},
 ): Promise<ReadKvResult<D>> {
   const sidecar = await readSidecar(path);
-  const handle = await open(path, "r");
+  const handle = await openForRead(path);
   let bytes: Uint8Array;
   try {
     const header = await readHeaderFrom(handle, path, options.signal);
     bytes = new Uint8Array(header.fileSize);
-    await withPath(path, () => readExactly(handle, bytes, 0, options.signal));
+    await withPath(path, () => readExactly(handle, bytes, 0, options.signal, path));
   } finally {
     await handle.close();
   }

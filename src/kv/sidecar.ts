@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { Buffer } from "node:buffer";
 import { KvFormatError } from "../errors/kv-format-error.js";
 import { writeFileAtomic } from "./fs/atomic-file.js";
+import { asLocalFileError } from "./fs/local-file.js";
 import { jsonToPlain, parseStrictJson } from "./safetensors/strict-json.js";
 
 /** Who wrote a cache (`producer` extension). */
@@ -199,7 +200,7 @@ export async function readSidecar(kvPath: string): Promise<KvSidecar | undefined
     bytes = await readFile(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw e;
+    throw asLocalFileError(e, path, "read");
   }
   return parseSidecar(bytes, path);
 }

@@ -9,6 +9,8 @@ import {
   openSafetensors,
   parseSafetensors,
   readSafetensors,
+  readKv,
+  readKvMetadata,
   readSafetensorsHeader,
   writeSafetensors,
   type RawTensor,
@@ -158,5 +160,16 @@ describe("writeSafetensors / readers", () => {
     const bytes = encodeSafetensors({ x: weights["model.norm.weight"]! }, { metadata: { format: "pt" } });
     expect(headerJson(bytes).startsWith('{"__metadata__":{"format":"pt"},"x":')).toBe(true);
     expect(parseSafetensors(bytes).header.metadata).toEqual({ format: "pt" });
+  });
+});
+
+describe("file system errors", () => {
+  it("are LocalFileErrors naming the path and the system code", async () => {
+    const missing = join(dir, "missing.safetensors");
+    for (const p of [readSafetensorsHeader(missing), readSafetensors(missing), openSafetensors(missing), readKv(missing), readKvMetadata(missing)]) {
+      await expect(p).rejects.toMatchObject({ name: "LocalFileError", code: "ENOENT", path: missing });
+    }
+    const noDir = join(dir, "no-such-dir", "x.safetensors");
+    await expect(writeSafetensors(noDir, {})).rejects.toMatchObject({ name: "LocalFileError", code: "ENOENT", path: noDir });
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { asLocalFileError, onFile } from "./local-file.js";
 
 /** Largest single `write`/`read` call: Node refuses more than 2 GiB − 1 per call. */
 export const IO_CHUNK_BYTES = 1 << 30;
@@ -29,7 +30,7 @@ export interface AtomicFile {
 export async function createAtomicFile(path: string, signal?: AbortSignal): Promise<AtomicFile> {
   signal?.throwIfAborted();
   const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await open(tempPath, "wx", 0o644);
+  const handle = await onFile(path, "create a temporary file for", () => open(tempPath, "wx", 0o644));
   let position = 0;
   let closed = false;
   let gone = false;
@@ -46,7 +47,9 @@ export async function createAtomicFile(path: string, signal?: AbortSignal): Prom
         const chunk = bytes.subarray(off, Math.min(bytes.byteLength, off + IO_CHUNK_BYTES));
         let done = 0;
         while (done < chunk.byteLength) {
-          const { bytesWritten } = await handle.write(chunk, done, chunk.byteLength - done, position);
+          const { bytesWritten } = await handle.write(chunk, done, chunk.byteLength - done, position).catch((e: unknown) => {
+            throw asLocalFileError(e, path, "write");
+          });
           done += bytesWritten;
           position += bytesWritten;
         }
@@ -56,13 +59,13 @@ export async function createAtomicFile(path: string, signal?: AbortSignal): Prom
     },
     async finish() {
       signal?.throwIfAborted();
-      await handle.sync();
+      await onFile(path, "sync", () => handle.sync());
       closed = true;
-      await handle.close();
+      await onFile(path, "close", () => handle.close());
     },
     async commit() {
       signal?.throwIfAborted();
-      await rename(tempPath, path);
+      await onFile(path, "rename a temporary file to", () => rename(tempPath, path));
       gone = true;
     },
     async abort() {

@@ -1,5 +1,5 @@
-import { open } from "node:fs/promises";
 import { KvFormatError } from "../../errors/kv-format-error.js";
+import { openForRead } from "../fs/local-file.js";
 import { readExactly } from "../fs/read-exactly.js";
 import { readHeaderFrom, withPath } from "./read-safetensors-header.js";
 import type { RawTensor, SafetensorsHeader } from "./types.js";
@@ -21,7 +21,7 @@ export interface SafetensorsFile {
  * @example const f = await openSafetensors("model.safetensors"); try { const w = await f.read("lm_head.weight") } finally { await f.close() }
  */
 export async function openSafetensors(path: string, options: { signal?: AbortSignal } = {}): Promise<SafetensorsFile> {
-  const handle = await open(path, "r");
+  const handle = await openForRead(path);
   let header: SafetensorsHeader;
   try {
     header = await readHeaderFrom(handle, path, options.signal);
@@ -38,7 +38,7 @@ export async function openSafetensors(path: string, options: { signal?: AbortSig
       if (info === undefined) throw new KvFormatError(`no tensor named ${JSON.stringify(name)}`, { code: "missing_tensor", path, tensor: name });
       const [start, end] = info.dataOffsets;
       const data = new Uint8Array(end - start);
-      await withPath(path, () => readExactly(handle, data, header.dataOffset + start, readOptions.signal));
+      await withPath(path, () => readExactly(handle, data, header.dataOffset + start, readOptions.signal, path));
       return { dtype: info.dtype, shape: info.shape.slice(), data };
     },
     async close() {

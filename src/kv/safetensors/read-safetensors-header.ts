@@ -1,5 +1,6 @@
-import { open, type FileHandle } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { KvFormatError } from "../../errors/kv-format-error.js";
+import { onFile, openForRead } from "../fs/local-file.js";
 import { readExactly } from "../fs/read-exactly.js";
 import { checkHeaderLength, parseHeader } from "./parse-header.js";
 import type { SafetensorsHeader } from "./types.js";
@@ -10,7 +11,7 @@ import type { SafetensorsHeader } from "./types.js";
  * @example const { tensors } = await readSafetensorsHeader("ctx.kv"); tensors.get("k_0")?.shape
  */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
-  const handle = await open(path, "r");
+  const handle = await openForRead(path);
   try {
     return await readHeaderFrom(handle, path);
   } finally {
@@ -21,7 +22,7 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
 /** Read the header through an open handle; errors carry `path`. */
 export async function readHeaderFrom(handle: FileHandle, path: string, signal?: AbortSignal, maxHeaderLength?: number): Promise<SafetensorsHeader> {
   return withPath(path, async () => {
-    const { size } = await handle.stat();
+    const { size } = await onFile(path, "stat", () => handle.stat());
     const prefix = new Uint8Array(8);
     if (size >= 8) await readExactly(handle, prefix, 0, signal);
     const n = checkHeaderLength(prefix, size, maxHeaderLength);

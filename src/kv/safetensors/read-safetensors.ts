@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { openForRead } from "../fs/local-file.js";
 import { readExactly } from "../fs/read-exactly.js";
 import { tensorViews } from "./parse-safetensors.js";
 import { readHeaderFrom, withPath } from "./read-safetensors-header.js";
@@ -17,11 +17,11 @@ export async function readSafetensors(
     signal?: AbortSignal;
   } = {},
 ): Promise<{ header: SafetensorsHeader; tensors: Map<string, RawTensor>; bytes: Uint8Array }> {
-  const handle = await open(path, "r");
+  const handle = await openForRead(path);
   try {
     const header = await readHeaderFrom(handle, path, options.signal);
     const bytes = new Uint8Array(header.fileSize);
-    await withPath(path, () => readExactly(handle, bytes, 0, options.signal));
+    await withPath(path, () => readExactly(handle, bytes, 0, options.signal, path));
     return { header, tensors: tensorViews(header, bytes), bytes };
   } finally {
     await handle.close();
