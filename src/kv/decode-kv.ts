@@ -13,7 +13,11 @@ import type { KvSidecar } from "./sidecar.js";
 export interface ReadKvResult<D extends KvDtype = KvDtype> {
   /** The cache, dequantized if the file is quantized. Unconverted tensors are views over the file's bytes. */
   cache: KvCache<D>;
-  /** The sidecar if there is one, else the header-only metadata (kvcdn-cli semantics). */
+  /**
+   * The sidecar if there is one, else the header-only metadata (kvcdn-cli `read_kv_metadata` semantics). It describes
+   * the file, not the loaded cache: kvcdn-cli's `load_kv` instead reports a dequantized file as `quantized: false`
+   * with the loaded dtype; here that is `cache.dtype`, and `quantized` is set.
+   */
   metadata: KvSidecar;
   /** The sidecar, if the file has one. */
   sidecar: KvSidecar | undefined;
