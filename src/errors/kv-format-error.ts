@@ -8,7 +8,8 @@ import { KvcdnError, type KvcdnErrorOptions } from "./kvcdn-error.js";
  * Cache: `no_kv_tensors`, `missing_tensor`, `missing_layer`, `unexpected_tensor`, `inconsistent_shape`, `bad_shape`,
  * `bad_dtype`, `missing_scale`, `bad_scale`, `non_finite`, `bad_sidecar`, `sidecar_mismatch`, `unsupported_dtype`,
  * `invalid_tensor` (a caller passed a tensor whose bytes do not match its shape), `checksum_mismatch` (the `.kv` bytes
- * do not hash to the sidecar's `sha256`), `verification_failed` (a quantized output did not verify).
+ * do not hash to the sidecar's `sha256`), `verification_failed` (a quantized output did not verify), `out_of_range`
+ * (e.g. slicing more tokens than a cache has).
  */
 export type KvFormatErrorCode =
   | "file_too_small"
@@ -42,7 +43,8 @@ export type KvFormatErrorCode =
   | "unsupported_dtype"
   | "invalid_tensor"
   | "checksum_mismatch"
-  | "verification_failed";
+  | "verification_failed"
+  | "out_of_range";
 
 /** Options of {@link KvFormatError}. */
 export interface KvFormatErrorOptions extends KvcdnErrorOptions {

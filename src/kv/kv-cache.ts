@@ -115,7 +115,7 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function sliceTokens<D extends KvDtype>(cache: KvCache<D>, n: number): KvCache<D> {
   const info = validateKvCache(cache);
   if (!Number.isSafeInteger(n) || n < 0 || n > info.numTokens) {
-    throw new RangeError(`cannot keep ${n} tokens of a ${info.numTokens}-token cache`);
+    throw new KvFormatError(`cannot keep ${n} tokens of a ${info.numTokens}-token cache`, { code: "out_of_range" });
   }
   const { numKvHeads: heads, numTokens: tokens, headDim: dim } = info;
   const cut = (t: KvTensor<D>): KvTensor<D> => {

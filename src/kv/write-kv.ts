@@ -1,9 +1,11 @@
 import { Buffer } from "node:buffer";
+import { unlink } from "node:fs/promises";
 import { VERSION } from "../version.js";
 import { KvFormatError } from "../errors/kv-format-error.js";
 import { castKvArray } from "./cast-kv.js";
 import { ensureKvExtension } from "./ensure-kv-extension.js";
 import { createAtomicFile, type AtomicFile } from "./fs/atomic-file.js";
+import { asLocalFileError } from "./fs/local-file.js";
 import { f32ScalarBytes, kvArrayBytes, kvRawTensor } from "./kv-bytes.js";
 import { isKvDtype, validateKvCache, type KvCache, type KvDtype } from "./kv-cache.js";
 import { validateQuantizedKv, type QuantizedKv } from "./quantize.js";
@@ -17,7 +19,8 @@ export interface WriteKvOptions {
   /**
    * Sidecar fields to record: `model_name` (@default "unknown"), `prompt`, `tokens`, `fingerprint`, `producer`
    * (@default `{ name: "kvcdn", version }`) and any unknown fields (kept). Layer count, tokens, dtypes, `nbytes`,
-   * `quantized` and `sha256` are computed. `false` writes no sidecar.
+   * `quantized` and `sha256` are computed. `false` writes no sidecar and removes a stale one at the destination
+   * (it would contradict the new file).
    * @default {}
    */
   sidecar?: Partial<KvSidecar> | false;
@@ -89,6 +92,11 @@ export async function writeKv(path: string, cache: KvCache | QuantizedKv, option
       await scFile.finish();
     }
     for (const f of files) await f.commit();
+    if (options.sidecar === false) {
+      await unlink(sidecarPath(kvPath)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== "ENOENT") throw asLocalFileError(e, sidecarPath(kvPath), "remove the stale sidecar");
+      });
+    }
     return { path: kvPath, sidecarPath: scPath, sidecar, nbytes: written.byteLength, sha256: written.sha256! };
   } catch (e) {
     for (const f of files) await f.abort();

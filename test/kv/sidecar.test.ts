@@ -154,6 +154,14 @@ describe("writeKv sidecars", () => {
     expect((await readdir(dir)).filter((f) => f.startsWith("invalid") || f.includes(".tmp"))).toEqual([]);
   });
 
+  it("removes a stale sidecar when rewriting the .kv without one (it would contradict the new file)", async () => {
+    const path = join(dir, "stale.kv");
+    await writeKv(path, tinyCache(3), { sidecar: { model_name: "m" } });
+    await writeKv(path, tinyCache(2), { sidecar: false });
+    expect(await readSidecar(path)).toBeUndefined();
+    expect((await readKv(path)).metadata.num_tokens).toBe(2);
+  });
+
   it("leaves neither file nor a temp file behind when aborted during the write", async () => {
     const sub = join(dir, "aborted");
     await mkdir(sub);

@@ -56,6 +56,11 @@ export function prepareHeader<T extends { dtype: SafetensorsDtype; shape: number
 
   const parts: string[] = [];
   if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== "string" || LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) {
+        throw new KvFormatError(`__metadata__.${k} must be a valid Unicode string`, { code: "bad_metadata" });
+      }
+    }
     const m = Object.entries(metadata).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
     parts.push(`"__metadata__":{${m.join(",")}}`);
   }
