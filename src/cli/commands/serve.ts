@@ -38,6 +38,16 @@ export function registerServeCommand(program: Command): void {
         json?: boolean;
         quiet?: boolean;
       }>();
+      // Listen for the signals before printing anything: whoever reads the banner may signal at once.
+      const stopped = new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve();
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      });
       const store = await startLocalStore({
         port: opts.port,
         host: opts.host,
@@ -63,15 +73,7 @@ export function registerServeCommand(program: Command): void {
           ].join("\n"),
         );
       }
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          resolve();
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
+      await stopped;
       await store.close();
       if (opts.quiet !== true) process.stderr.write("kvcdn serve: stopped\n");
     });
