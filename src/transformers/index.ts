@@ -1,2 +1,15 @@
-/** `kvcdn/transformers` entry. */
+/**
+ * `kvcdn/transformers`: seed transformers.js `generate()` with `.kv` caches and turn its `present.*` outputs into
+ * `.kv` caches. `@huggingface/transformers` is an optional peer, loaded on first use.
+ */
 export { VERSION } from "../version.js";
+export { importTransformers, type TransformersJs } from "./import-transformers.js";
+export { loadTransformersModel, type TransformersModel } from "./load-transformers-model.js";
+export { kvToDynamicCache, pastTensorType, type PastTensorType } from "./kv-to-dynamic-cache.js";
+export { presentToKv } from "./present-to-kv.js";
+export {
+  generateFromCache,
+  type GenerateFromCacheOptions,
+  type GenerateFromCacheResult,
+} from "./generate-from-cache.js";
+export { CompatibilityError, ModelFolderError, MissingPeerError, CacheInputError } from "../errors/compatibility-error.js";
