@@ -14,8 +14,6 @@ import { registerGenerateCommand } from "./generate.js";
 import { registerResumeCommand } from "./resume.js";
 import { registerSearchCommand } from "./search.js";
 import { registerVerifyCommand } from "./verify.js";
-import { registerUploadCommand } from "./upload.js";
-import { registerDownloadCommand } from "./download.js";
 
 /** Every CLI command registers itself here: one line per command module. */
 export const commandRegistrations: Array<(program: Command) => void> = [
@@ -34,6 +32,4 @@ export const commandRegistrations: Array<(program: Command) => void> = [
   registerResumeCommand,
   registerSearchCommand,
   registerVerifyCommand,
-  registerUploadCommand,
-  registerDownloadCommand,
 ];
