@@ -31,7 +31,7 @@ export async function downloadArtifact(
   let artifact: Artifact | undefined;
   if (target.kind === "private") {
     artifact = await getArtifact(client as KvcdnClient, target.id, signal);
-  } else if (client !== undefined && target.id !== undefined) {
+  } else if (client !== undefined && client.hasApiKey && target.id !== undefined) {
     artifact = await tryGetArtifact(client, target.id, signal);
   }
   const id = target.id;
