@@ -14,6 +14,8 @@ import { registerGenerateCommand } from "./generate.js";
 import { registerResumeCommand } from "./resume.js";
 import { registerSearchCommand } from "./search.js";
 import { registerVerifyCommand } from "./verify.js";
+import { registerUploadCommand } from "./upload.js";
+import { registerDownloadCommand } from "./download.js";
 
 /** Every CLI command registers itself here: one line per command module. */
 export const commandRegistrations: Array<(program: Command) => void> = [
@@ -32,4 +34,6 @@ export const commandRegistrations: Array<(program: Command) => void> = [
   registerResumeCommand,
   registerSearchCommand,
   registerVerifyCommand,
+  registerUploadCommand,
+  registerDownloadCommand,
 ];
