@@ -5,8 +5,14 @@ import type { ClientContext } from "./client-context.js";
 import type { CallOptions } from "./client-options.js";
 import { invalidResponse } from "./invalid-response.js";
 
-/** The body of `POST /api/v1/artifacts/upload-url` (wire names). `model_name` is the real model id; `name` the label. */
-export type UploadUrlRequest = components["schemas"]["UploadUrlRequest"];
+type UploadUrlWire = components["schemas"]["UploadUrlRequest"];
+
+/**
+ * The body of `POST /api/v1/artifacts/upload-url` (wire names). `model_name` is the real model id; `name` the label.
+ * `num_tokens` (default 0) and `visibility` (default `private`) may be left out: the service applies the defaults.
+ */
+export type UploadUrlRequest = Omit<UploadUrlWire, "num_tokens" | "visibility"> &
+  Partial<Pick<UploadUrlWire, "num_tokens" | "visibility">>;
 
 /** Where to PUT an artifact's bytes, normalised from any shape the service returns (B.11). Wire names. */
 export interface UploadUrl {
@@ -34,7 +40,8 @@ export async function createUploadUrl(ctx: ClientContext, body: UploadUrlRequest
   const { data, response } = await callApi(
     ctx,
     { method: "POST", path, retry: "rate-limit-only", signal: options.signal, timeout: options.timeout },
-    (signal) => ctx.api.POST(path, { body, signal }),
+    // The generated type marks defaulted fields required; the service fills them in when absent.
+    (signal) => ctx.api.POST(path, { body: body as UploadUrlWire, signal }),
   );
   const o = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
   const artifact = normalizeArtifact(o["artifact"]) ?? null;

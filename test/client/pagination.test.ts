@@ -8,9 +8,9 @@ const ids = (xs: Array<{ id: string }>) => xs.map((x) => x.id);
 
 describe("list follows every paging style", () => {
   it("continuation tokens, including a short page and an empty page that still has a token", async () => {
-    const queries: Array<Record<string, string>> = [];
-    const record = (q: Record<string, string>) => {
-      queries.push(q);
+    const queries: Array<Record<string, unknown>> = [];
+    const record = (q: Record<string, unknown>) => {
+      queries.push({ ...q });
       return true;
     };
     nock(API)
