@@ -1,6 +1,6 @@
 import type { GeneratedToken, GenerationResult } from "./generation-stream.js";
 import type { OnnxModel } from "./load-model.js";
-import { runForward, type PastState } from "./run-forward.js";
+import { runForward, runPrefill, type PastState } from "./run-forward.js";
 import { createSampler, type SamplingOptions } from "./sample-token.js";
 import { throwIfAborted } from "./throw-if-aborted.js";
 
@@ -21,6 +21,8 @@ export interface DecodeOptions {
   keepSpecialTokens?: boolean;
   /** Cancels between forward passes. */
   signal?: AbortSignal;
+  /** Longest piece of the prompt per forward pass (see `DEFAULT_PREFILL_CHUNK_TOKENS`). @default 512 */
+  prefillChunkTokens?: number;
   /** Called with each step's last-position logits (float32, a fresh array), e.g. to compare runs. */
   onLogits?: (logits: Float32Array, step: number) => void;
 }
@@ -63,7 +65,16 @@ export async function* generateTokens(params: DecodeOptions & {
   let input = inputIds;
   for (let step = 0; step < maxNewTokens; step++) {
     throwIfAborted(signal);
-    const { logits, present } = await runForward({ model, inputIds: input, past });
+    const { logits, present } =
+      step === 0
+        ? await runPrefill({
+            model,
+            inputIds: input,
+            past,
+            ...(params.prefillChunkTokens !== undefined ? { chunkTokens: params.prefillChunkTokens } : {}),
+            ...(signal ? { signal } : {}),
+          })
+        : await runForward({ model, inputIds: input, past });
     params.onLogits?.(logits, step);
     const token = pick(logits);
     if (step === 0) firstTokenMs = performance.now() - start;

@@ -10,7 +10,14 @@ export { readModelFolder, type ModelInfo, type ReadModelFolderOptions } from "./
 export { loadTokenizer, type Tokenizer } from "./load-tokenizer.js";
 export { loadModel, type LoadModelOptions, type OnnxModel } from "./load-model.js";
 export { describeGraph, type GraphIo, type KvTensorType } from "./describe-graph.js";
-export { runForward, emptyPast, type PastState, type ForwardResult } from "./run-forward.js";
+export {
+  runForward,
+  runPrefill,
+  emptyPast,
+  DEFAULT_PREFILL_CHUNK_TOKENS,
+  type PastState,
+  type ForwardResult,
+} from "./run-forward.js";
 export { argmax, createSampler, type SamplingOptions } from "./sample-token.js";
 export { createRng } from "./create-rng.js";
 export {

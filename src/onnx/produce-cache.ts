@@ -5,7 +5,7 @@ import { writeKv, type WriteKvResult } from "../kv/write-kv.js";
 import { VERSION } from "../version.js";
 import { pastToKv } from "./cache-io.js";
 import type { OnnxModel } from "./load-model.js";
-import { emptyPast, runForward } from "./run-forward.js";
+import { emptyPast, runPrefill } from "./run-forward.js";
 import { throwIfAborted } from "./throw-if-aborted.js";
 
 /** Options of {@link produceCache}: give `context` (text) or `contextTokens` (ids). */
@@ -20,6 +20,8 @@ export interface ProduceCacheOptions {
   output?: string;
   /** The sidecar's `model_name`. @default model.modelId */
   modelId?: string;
+  /** Longest piece of the context per forward pass; `Infinity` = one pass like kvcdn-cli. @default 512 */
+  prefillChunkTokens?: number;
   /** Called with warnings (e.g. `.kv` appended to `output`). */
   onWarning?: (message: string) => void;
   /** Cancels before the prefill and before writing. */
@@ -41,8 +43,8 @@ export interface ProducedCache {
 }
 
 /**
- * Producer: prefill a context once and keep its KV cache. Runs one forward pass over the context at positions
- * 0 … T−1 with an empty past, collects every `present.*`, and (with `output`) writes the `.kv` and a sidecar with
+ * Producer: prefill a context once and keep its KV cache. Runs the context at positions 0 … T−1 from an empty past
+ * (in pieces of `prefillChunkTokens`), collects every `present.*`, and (with `output`) writes the `.kv` and a sidecar with
  * `tokens`, `prompt`, `model_name`, the model `fingerprint`, `sha256` and `producer`.
  * @throws {CacheInputError} `empty_prompt` for a context with no tokens.
  * @example
@@ -60,7 +62,13 @@ export async function produceCache(options: ProduceCacheOptions): Promise<Produc
   }
   throwIfAborted(signal);
   const start = performance.now();
-  const { present } = await runForward({ model, inputIds: tokens, past: await emptyPast(model) });
+  const { present } = await runPrefill({
+    model,
+    inputIds: tokens,
+    past: await emptyPast(model),
+    ...(options.prefillChunkTokens !== undefined ? { chunkTokens: options.prefillChunkTokens } : {}),
+    ...(signal ? { signal } : {}),
+  });
   const prefillMs = performance.now() - start;
   const cache = pastToKv(model, present);
   throwIfAborted(signal);

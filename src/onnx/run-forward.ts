@@ -2,6 +2,14 @@ import type { Tensor } from "onnxruntime-node";
 import { importOnnxRuntime } from "./import-onnxruntime.js";
 import type { OnnxModel } from "./load-model.js";
 import { f16ToF32 } from "../kv/float16.js";
+import { throwIfAborted } from "./throw-if-aborted.js";
+
+/**
+ * Longest piece of a prompt run in one forward pass. onnx-community graphs return logits for every input position
+ * (`[1, seq, vocab]`: 2048 tokens × Qwen3's 151,936-token vocabulary is 1.2 GB of float32), so long prompts are run
+ * in pieces, each continuing from the last one's `present.*` — the same attention, a bounded logits buffer.
+ */
+export const DEFAULT_PREFILL_CHUNK_TOKENS = 512;
 
 /** The attention state a forward pass continues from: `past_key_values.*` feeds of `length` positions. */
 export interface PastState {
@@ -83,4 +91,34 @@ export async function runForward(params: {
   }
   logitsTensor.dispose();
   return { logits, present: { length: total, tensors } };
+}
+
+/**
+ * Prefill: run `inputIds` after `past` in pieces of at most `chunkTokens` (see {@link DEFAULT_PREFILL_CHUNK_TOKENS}),
+ * returning the last position's logits and the full state.
+ * @example const { present } = await runPrefill({ model, inputIds: contextIds, past: await emptyPast(model) });
+ */
+export async function runPrefill(params: {
+  model: OnnxModel;
+  /** Token ids to run (at least one). */
+  inputIds: readonly number[];
+  /** The state to continue from. */
+  past: PastState;
+  /** Longest piece per forward pass; `Infinity` runs one pass (kvcdn-cli's prefill). @default DEFAULT_PREFILL_CHUNK_TOKENS */
+  chunkTokens?: number;
+  /** Cancels between pieces. */
+  signal?: AbortSignal;
+}): Promise<ForwardResult> {
+  const chunk = params.chunkTokens ?? DEFAULT_PREFILL_CHUNK_TOKENS;
+  if (!(chunk >= 1)) throw new RangeError(`chunkTokens must be at least 1, got ${chunk}`);
+  const ids = params.inputIds;
+  if (ids.length === 0) throw new RangeError("runPrefill needs at least one input id");
+  let past = params.past;
+  let out: ForwardResult | undefined;
+  for (let start = 0; start < ids.length; start += chunk) {
+    throwIfAborted(params.signal, "prefill");
+    out = await runForward({ model: params.model, inputIds: ids.slice(start, Math.min(ids.length, start + chunk)), past });
+    past = out.present;
+  }
+  return out!;
 }

@@ -101,6 +101,27 @@ describe("produceCache then resumeFromCache", () => {
   });
 });
 
+describe("prefill in pieces", () => {
+  it("gives the cache and continuation of a one-pass prefill", async () => {
+    const contextTokens = longIds.slice(0, 70);
+    const onePass = await produceCache({ model, contextTokens, prefillChunkTokens: Infinity });
+    const pieces = await produceCache({ model, contextTokens, prefillChunkTokens: 16 });
+    let maxDiff = 0;
+    onePass.cache.layers.forEach((layer, i) => {
+      const other = pieces.cache.layers[i]!;
+      for (const [a, b] of [[layer.key.data, other.key.data], [layer.value.data, other.value.data]] as const) {
+        expect(a.length).toBe(b.length);
+        for (let j = 0; j < a.length; j++) maxDiff = Math.max(maxDiff, Math.abs(a[j]! - b[j]!));
+      }
+    });
+    expect(maxDiff).toBeLessThan(1e-5);
+    const question = " Next?";
+    const resume = (kv: typeof onePass, chunk: number) =>
+      resumeFromCache({ model, kv, question, maxNewTokens: N, ignoreEos: true, prefillChunkTokens: chunk }).collect();
+    expect((await resume(pieces, 2)).tokens).toEqual((await resume(onePass, Infinity)).tokens);
+  });
+});
+
 describe("dtype conversion on load", () => {
   const contextTokens = () => longIds.slice(0, 37);
   const question = "\n\nQ: Why?\nA:";
