@@ -1,4 +1,4 @@
-import createClient, { type Client } from "openapi-fetch";
+import type { Client } from "openapi-fetch";
 import type { KvcdnLogger } from "../config/logger.js";
 import { defaultLogger } from "../config/logger.js";
 import { resolveConfig, type ResolvedConfig } from "../config/resolve-config.js";
@@ -6,6 +6,7 @@ import type { paths } from "../generated/schema.js";
 import { redact } from "../errors/redact.js";
 import { createApiFetch } from "./api-fetch.js";
 import { createApiMiddleware } from "./api-middleware.js";
+import { createOpenApiClient } from "./create-openapi-client.js";
 import type { Artifact, Visibility } from "./artifact.js";
 import type { ClientContext } from "./client-context.js";
 import {
@@ -64,7 +65,7 @@ export class KvcdnClient {
     this.config = Object.freeze(config);
     const baseFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     const apiOrigin = new URL(resolved.apiUrl).origin;
-    const api = createClient<paths>({ baseUrl: resolved.apiUrl, fetch: createApiFetch(baseFetch, apiOrigin) });
+    const api = createOpenApiClient({ baseUrl: resolved.apiUrl, fetch: createApiFetch(baseFetch, apiOrigin) });
     api.use(createApiMiddleware({ apiOrigin, apiKey, logger }));
     this.api = api;
     const timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : options.timeoutMs;
