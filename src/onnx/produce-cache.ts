@@ -28,12 +28,16 @@ export interface ProduceCacheOptions {
   signal?: AbortSignal;
 }
 
+/** A sidecar's known fields (no index signature), with `nbytes` and `sha256` present only once written. */
+export type ProducedSidecar = Omit<KnownFields<KvSidecar>, "nbytes"> & { nbytes?: number };
+type KnownFields<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
+
 /** A produced cache. */
 export interface ProducedCache {
   /** The K/V tensors: F32 from fp32 graphs, F16 from fp16/q4f16 graphs (the dtype the session produced). */
   cache: KvCache;
   /** The sidecar: as written when `output` was given (with `nbytes` and `sha256`), else the same fields without them. */
-  metadata: Omit<KvSidecar, "nbytes"> & { nbytes?: number };
+  metadata: ProducedSidecar;
   /** What was written, when `output` was given. */
   written: WriteKvResult | undefined;
   /** The prefilled ids (`metadata.tokens`). */
@@ -81,7 +85,7 @@ export async function produceCache(options: ProduceCacheOptions): Promise<Produc
     fingerprint: { ...model.fingerprint },
   };
   if (options.output === undefined) {
-    const metadata: ProducedCache["metadata"] = {
+    const metadata: ProducedSidecar = {
       ...sidecar,
       model_name: sidecar.model_name!,
       num_layers: cache.layers.length,

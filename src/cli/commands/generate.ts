@@ -1,6 +1,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
+import { LocalFileError } from "../../errors/local-file-error.js";
 import { isModelDtype, loadModel, ONNX_FILE_SUFFIX, type ModelDtype, type OnnxModel } from "../../onnx/index.js";
 import { produceCache } from "../../onnx/produce-cache.js";
 
@@ -45,7 +46,13 @@ export function loadModelFromFlags(flags: ModelFlags): Promise<OnnxModel> {
 /** Text from `--X` or `--X-file` (read verbatim, trailing newline included, as kvcdn-cli does). */
 export async function textFlag(inline: string | undefined, file: string | undefined, name: string): Promise<string | undefined> {
   if (inline !== undefined && file !== undefined) throw new InvalidArgumentError(`give --${name} or --${name}-file, not both`);
-  return file !== undefined ? readFile(file, "utf8") : inline;
+  if (file === undefined) return inline;
+  try {
+    return await readFile(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LocalFileError(`cannot read --${name}-file ${file}: ${code ?? String(e)}`, file, { cause: e, ...(code ? { code } : {}) });
+  }
 }
 
 /** Print one JSON document on stdout. */
