@@ -7,7 +7,10 @@ import { importOnnxRuntime } from "./import-onnxruntime.js";
 import type { OnnxModel } from "./load-model.js";
 import type { PastState } from "./run-forward.js";
 
-/** The `.kv` dtype holding a graph's past/present element type without conversion. */
+/**
+ * The `.kv` dtype holding a graph's past/present element type without conversion.
+ * @example kvDtypeFor(model.io.pastType) // "F16" for fp16 / q4f16 exports
+ */
 export function kvDtypeFor(type: KvTensorType): "F32" | "F16" {
   return type === "float16" ? "F16" : "F32";
 }
@@ -16,6 +19,7 @@ export function kvDtypeFor(type: KvTensorType): "F32" | "F16" {
  * Convert a cache (any float dtype, or int8-quantized) to the dtype the session's past inputs take: F16/BF16 into
  * fp32 graphs and F32 into fp16 graphs are converted (round to nearest even when narrowing), quantized caches
  * dequantized. A cache already in the right dtype is returned as is.
+ * @example const past = await kvToPast(model, castForModel(model, (await readKv("ctx.kv")).cache));
  */
 export function castForModel(model: OnnxModel, cache: KvCache | QuantizedKv): KvCache<"F32" | "F16"> {
   const dtype = kvDtypeFor(model.io.pastType);
@@ -27,6 +31,7 @@ export function castForModel(model: OnnxModel, cache: KvCache | QuantizedKv): Kv
 /**
  * Feed a cache to the session: one onnxruntime tensor per `past_key_values.{i}.key|value`, sharing the cache's
  * arrays (no copy). The cache must already have the session's dtype ({@link castForModel}).
+ * @example const { logits } = await runForward({ model, inputIds: [30], past: await kvToPast(model, cache) });
  */
 export async function kvToPast(model: OnnxModel, cache: KvCache<"F32" | "F16">): Promise<PastState> {
   const ort = await importOnnxRuntime();
@@ -49,6 +54,7 @@ export async function kvToPast(model: OnnxModel, cache: KvCache<"F32" | "F16">):
 /**
  * Turn a forward pass's state back into a {@link KvCache} (F32 for float32 graphs, F16 for float16 ones), sharing
  * the onnxruntime output arrays.
+ * @example const { present } = await runPrefill({ model, inputIds, past: await emptyPast(model) }); pastToKv(model, present);
  */
 export function pastToKv(model: OnnxModel, past: PastState): KvCache {
   const dtype: KvDtype = kvDtypeFor(model.io.presentType);

@@ -26,6 +26,7 @@ const KNOWN_INPUTS = new Set(["input_ids", "attention_mask", "position_ids", "nu
  * Read a session's input and output metadata and check it has the decoder layout kvcdn drives, with `numLayers`
  * layers. Element types are read, never assumed: fp32 exports take float32 past tensors, fp16 / q4f16 float16.
  * @throws {ModelFolderError} naming the missing or unsupported input/output.
+ * @example describeGraph(session, 28, "/models/qwen3/onnx/model_q4f16.onnx").pastType // "float16"
  */
 export function describeGraph(session: InferenceSession, numLayers: number, onnxPath: string): GraphIo {
   const inputs = new Map(session.inputMetadata.map((m) => [m.name, m]));

@@ -13,6 +13,15 @@ import type { OnnxModel } from "./load-model.js";
  */
 export type KvSource = string | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined };
 
+/** How a cache is opened for a model. */
+export interface KvLoadOptions extends CompatibilityOptions {
+  /**
+   * Check a `.kv` file against the SHA-256 its sidecar records (one pass over the bytes, about 0.5 s per GB with
+   * SHA-NI). Turn it off when the file was just verified, e.g. by a download. @default true
+   */
+  verifySha256?: boolean;
+}
+
 /** A cache checked against a model and converted to the model's past dtype. */
 export interface LoadedKv {
   /** The cache, F32 or F16 as the session's past inputs want. */
@@ -28,11 +37,12 @@ export interface LoadedKv {
 /**
  * Open a cache for a model: check it (metadata first, then tensor dimensions) and convert its dtype.
  * @throws {CompatibilityError} before any tensor is used when the cache does not fit the model.
+ * @example const { cache, numTokens, tokens } = await loadKvSource(model, "ctx.kv");
  */
 export async function loadKvSource(
   model: OnnxModel,
   kv: KvSource,
-  options: CompatibilityOptions & { signal?: AbortSignal } = {},
+  options: KvLoadOptions & { signal?: AbortSignal } = {},
 ): Promise<LoadedKv> {
   const compat = compatibilityOptions(options);
   let cache: KvCache<"F32" | "F16">;
@@ -42,6 +52,7 @@ export async function loadKvSource(
     checkCompatibility({ model, metadata: await readKvMetadata(kv), ...compat });
     const read = await readKv(kv, {
       dtype: kvDtypeFor(model.io.pastType),
+      ...(options.verifySha256 !== undefined ? { verifySha256: options.verifySha256 } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     cache = read.cache;

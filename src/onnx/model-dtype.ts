@@ -35,12 +35,12 @@ export const ONNX_FILE_SUFFIX: Readonly<Record<ModelDtype, string>> = Object.fre
   q1f16: "_q1f16",
 });
 
-/** True when `value` is a {@link ModelDtype}. */
+/** True when `value` is a {@link ModelDtype}. @example isModelDtype("q4f16") // true */
 export function isModelDtype(value: unknown): value is ModelDtype {
   return typeof value === "string" && Object.hasOwn(ONNX_FILE_SUFFIX, value);
 }
 
-/** The ONNX file of a dtype variant, relative to the model folder: `onnx/model{suffix}.onnx`. */
+/** The ONNX file of a dtype variant, relative to the model folder. @example onnxFileForDtype("q4f16") // "onnx/model_q4f16.onnx" */
 export function onnxFileForDtype(dtype: ModelDtype): string {
   return `onnx/model${ONNX_FILE_SUFFIX[dtype]}.onnx`;
 }
@@ -48,6 +48,7 @@ export function onnxFileForDtype(dtype: ModelDtype): string {
 /**
  * The fingerprint's `model_dtype` for a variant: `float32` / `float16` for the plain exports, the variant name
  * (`q4f16`, `q8`, …) for quantized weights.
+ * @example fingerprintDtype("fp16") // "float16"
  */
 export function fingerprintDtype(dtype: ModelDtype): string {
   return dtype === "fp32" ? "float32" : dtype === "fp16" ? "float16" : dtype;

@@ -1,14 +1,13 @@
 import { CacheInputError } from "../errors/compatibility-error.js";
 import { kvToPast } from "./cache-io.js";
-import type { CompatibilityOptions } from "./check-compatibility.js";
 import { generateTokens, type DecodeOptions } from "./generate-tokens.js";
 import { GenerationStream } from "./generation-stream.js";
-import { loadKvSource, type KvSource } from "./load-kv-source.js";
+import { loadKvSource, type KvLoadOptions, type KvSource } from "./load-kv-source.js";
 import type { OnnxModel } from "./load-model.js";
 import { checkIds } from "./produce-cache.js";
 
 /** Options of {@link resumeFromCache}: give `question` (text) or `questionTokens` (ids). */
-export interface ResumeFromCacheOptions extends DecodeOptions, CompatibilityOptions {
+export interface ResumeFromCacheOptions extends DecodeOptions, KvLoadOptions {
   /** The loaded model. */
   model: OnnxModel;
   /** The cache: a `.kv` path, or `{ cache, metadata }` in memory (F32/F16/BF16 or int8-quantized). */

@@ -1,17 +1,16 @@
 import { CacheInputError } from "../errors/compatibility-error.js";
 import { sliceTokens } from "../kv/kv-cache.js";
 import { kvToPast } from "./cache-io.js";
-import type { CompatibilityOptions } from "./check-compatibility.js";
 import { generateTokens, type DecodeOptions } from "./generate-tokens.js";
 import { GenerationStream } from "./generation-stream.js";
-import { loadKvSource, type KvSource } from "./load-kv-source.js";
+import { loadKvSource, type KvLoadOptions, type KvSource } from "./load-kv-source.js";
 import type { OnnxModel } from "./load-model.js";
 import { reusablePrefix } from "./longest-common-prefix.js";
 import { checkIds } from "./produce-cache.js";
 import { emptyPast } from "./run-forward.js";
 
 /** Options of {@link resumeFromPrefix}: give the whole new prompt as `prompt` (text) or `promptTokens` (ids). */
-export interface ResumeFromPrefixOptions extends DecodeOptions, CompatibilityOptions {
+export interface ResumeFromPrefixOptions extends DecodeOptions, KvLoadOptions {
   /** The loaded model. */
   model: OnnxModel;
   /** The cache; its sidecar must record `tokens`. */

@@ -1,16 +1,16 @@
 import { CacheInputError } from "../errors/compatibility-error.js";
 import { readKvMetadata } from "../kv/read-kv-metadata.js";
-import { checkCompatibility, compatibilityOptions, type CompatibilityOptions } from "./check-compatibility.js";
+import { checkCompatibility, compatibilityOptions } from "./check-compatibility.js";
 import { generateTokens } from "./generate-tokens.js";
 import { GenerationStream } from "./generation-stream.js";
-import type { KvSource } from "./load-kv-source.js";
+import type { KvLoadOptions, KvSource } from "./load-kv-source.js";
 import type { OnnxModel } from "./load-model.js";
 import { checkIds } from "./produce-cache.js";
 import { resumeFromCache } from "./resume-from-cache.js";
 import { emptyPast } from "./run-forward.js";
 
 /** Options of {@link verifyCache}. */
-export interface VerifyCacheOptions extends CompatibilityOptions {
+export interface VerifyCacheOptions extends KvLoadOptions {
   /** The loaded model. */
   model: OnnxModel;
   /** The cache to check; its sidecar `tokens` give the context unless `contextTokens` is set. */

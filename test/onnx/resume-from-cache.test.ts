@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { castKv, quantizeKv, readKv, writeKv } from "../../src/kv/index.js";
+import { castKv, KvFormatError, quantizeKv, readKv, writeKv } from "../../src/kv/index.js";
 import { produceCache, resumeFromCache, type OnnxModel } from "../../src/onnx/index.js";
 import { fullPrefillGreedy, LONG_TEXT, loadTinyModel, makeTempDir, maxAbsDiff } from "./helpers.js";
 
@@ -98,6 +98,21 @@ describe("produceCache then resumeFromCache", () => {
     const questionTokens = longIds.slice(20, 23);
     const resumed = await resumeFromCache({ model, kv: { cache, metadata }, questionTokens, maxNewTokens: N, ignoreEos: true }).collect();
     expect(resumed.tokens).toEqual((await fullPrefillGreedy(model, [...contextTokens, ...questionTokens], N)).tokens);
+  });
+});
+
+describe("integrity", () => {
+  it("checks the .kv bytes against the sidecar's sha256 unless told not to", async () => {
+    const output = join(tmp.dir, "flipped.kv");
+    await produceCache({ model, contextTokens: longIds.slice(0, 6), output });
+    const bytes = await readFile(output);
+    bytes[bytes.length - 1]! ^= 0x01; // one bit of the last value of the last tensor
+    await writeFile(output, bytes);
+    const error = await resumeFromCache({ model, kv: output, question: "?", maxNewTokens: 1 }).collect().catch((e) => e);
+    expect(error).toBeInstanceOf(KvFormatError);
+    expect(error.message).toMatch(/sha256/);
+    const unchecked = await resumeFromCache({ model, kv: output, question: "?", maxNewTokens: 1, verifySha256: false }).collect();
+    expect(unchecked.tokens).toHaveLength(1);
   });
 });
 
