@@ -22,6 +22,8 @@ try {
   const json = JSON.parse(readFileSync(results, "utf8"));
   passed = json.numPassedTests;
   failed = json.numFailedTests + (json.numFailedTestSuites > 0 && json.numFailedTests === 0 ? json.numFailedTestSuites : 0);
+  // Unhandled errors fail the run without failing any one test: count them so the closing line never says 0.
+  if (code !== 0 && failed === 0) failed = 1;
 } catch {
   failed = 1;
 }

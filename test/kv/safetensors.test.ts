@@ -166,8 +166,10 @@ describe("writeSafetensors / readers", () => {
 describe("file system errors", () => {
   it("are LocalFileErrors naming the path and the system code", async () => {
     const missing = join(dir, "missing.safetensors");
-    for (const p of [readSafetensorsHeader(missing), readSafetensors(missing), openSafetensors(missing), readKv(missing), readKvMetadata(missing)]) {
-      await expect(p).rejects.toMatchObject({ name: "LocalFileError", code: "ENOENT", path: missing });
+    // Start each read only when it is awaited: promises created up front would reject unobserved.
+    const reads = [readSafetensorsHeader, readSafetensors, openSafetensors, readKv, readKvMetadata] as const;
+    for (const read of reads) {
+      await expect(read(missing)).rejects.toMatchObject({ name: "LocalFileError", code: "ENOENT", path: missing });
     }
     const noDir = join(dir, "no-such-dir", "x.safetensors");
     await expect(writeSafetensors(noDir, {})).rejects.toMatchObject({ name: "LocalFileError", code: "ENOENT", path: noDir });
