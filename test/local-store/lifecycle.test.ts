@@ -25,7 +25,6 @@ describe("artifact lifecycle", () => {
 
     const put = await putBytes(up.url, data);
     expect(put.status).toBe(200);
-    expect(put.headers.get("etag")).toBe(`"${sha256(data)}"`);
     expect((await call(store, "GET", `/api/v1/artifacts/${up.artifact_id}`, { key })).body.status).toBe("pending");
 
     const done = await confirm(store, key, up.artifact_id, data);
