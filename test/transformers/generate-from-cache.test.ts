@@ -52,6 +52,12 @@ const digest = (cache: KvCache) => {
 };
 
 describe("generateFromCache (transformers.js)", () => {
+  it("loads offline without changing transformers.js's global env", async () => {
+    const { env } = await import("@huggingface/transformers");
+    expect(env.allowRemoteModels).toBe(true); // the default; kvcdn passes local_files_only per call instead
+    expect(tf.model.constructor.name).toBe("Qwen3ForCausalLM");
+  });
+
   it("reads the past type from the session metadata", () => {
     expect(pastTensorType(tf.model)).toBe("float32");
   });
