@@ -7,7 +7,7 @@ export { importOnnxRuntime, type OnnxRuntime } from "./import-onnxruntime.js";
 export { type ModelDtype, ONNX_FILE_SUFFIX, isModelDtype, onnxFileForDtype, fingerprintDtype } from "./model-dtype.js";
 export { type ModelFingerprint, FINGERPRINT_FIELDS } from "./model-fingerprint.js";
 export { readModelFolder, type ModelInfo, type ReadModelFolderOptions } from "./read-model-folder.js";
-export { loadTokenizer, type Tokenizer } from "./load-tokenizer.js";
+export { loadTokenizer, type Tokenizer, type ChatMessage, type ChatTemplateOptions } from "./load-tokenizer.js";
 export { loadModel, type LoadModelOptions, type OnnxModel } from "./load-model.js";
 export { describeGraph, type GraphIo, type KvTensorType } from "./describe-graph.js";
 export {

@@ -11,6 +11,27 @@ export interface Tokenizer {
   encode(text: string, options?: { /** @default true */ addSpecialTokens?: boolean }): number[];
   /** Ids to text; `[]` gives `""`. */
   decode(ids: readonly number[], options?: { /** @default true */ skipSpecialTokens?: boolean }): string;
+  /**
+   * Render a conversation with the folder's chat template (`tokenizer_config.json`) to text, to be encoded without
+   * special tokens. Extra options are template variables (Qwen3: `enable_thinking`).
+   */
+  applyChatTemplate(messages: readonly ChatMessage[], options?: ChatTemplateOptions): string;
+}
+
+/** One chat turn. */
+export interface ChatMessage {
+  /** `system`, `user`, `assistant`, … */
+  role: string;
+  /** The turn's text. */
+  content: string;
+}
+
+/** Options of {@link Tokenizer.applyChatTemplate}. */
+export interface ChatTemplateOptions {
+  /** Append the assistant header so the model answers next. @default false */
+  addGenerationPrompt?: boolean;
+  /** Other template variables, e.g. `enable_thinking: false` for Qwen3. */
+  [templateVariable: string]: unknown;
 }
 
 /** Loaded tokenizers by folder and file identity: parsing Qwen3's 11 MB tokenizer.json takes about half a second. */
@@ -45,5 +66,12 @@ async function create(dir: string): Promise<Tokenizer> {
     encode: (text, opts = {}) => inner.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }),
     decode: (ids, opts = {}) =>
       ids.length === 0 ? "" : inner.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? true }),
+    applyChatTemplate: (messages, opts = {}) => {
+      const { addGenerationPrompt, ...variables } = opts;
+      return inner.apply_chat_template(
+        messages.map((m) => ({ ...m })),
+        { ...variables, add_generation_prompt: addGenerationPrompt ?? false, tokenize: false },
+      ) as string;
+    },
   };
 }

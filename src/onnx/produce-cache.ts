@@ -5,10 +5,11 @@ import { writeKv, type WriteKvResult } from "../kv/write-kv.js";
 import { VERSION } from "../version.js";
 import { pastToKv } from "./cache-io.js";
 import type { OnnxModel } from "./load-model.js";
+import type { ChatMessage, ChatTemplateOptions } from "./load-tokenizer.js";
 import { emptyPast, runPrefill } from "./run-forward.js";
 import { throwIfAborted } from "./throw-if-aborted.js";
 
-/** Options of {@link produceCache}: give `context` (text) or `contextTokens` (ids). */
+/** Options of {@link produceCache}: give `context` (text), `contextTokens` (ids) or `messages` (chat). */
 export interface ProduceCacheOptions {
   /** The loaded model. */
   model: OnnxModel;
@@ -16,6 +17,14 @@ export interface ProduceCacheOptions {
   context?: string;
   /** Context ids, used as given (no `prompt` is recorded unless `context` is given too). */
   contextTokens?: readonly number[];
+  /**
+   * A conversation to cache, rendered with the model's chat template (only when asked: kvcdn-cli never templates);
+   * the rendered text is encoded without special tokens and recorded as `prompt`. Continue it with
+   * `resumeFromPrefix({ messages: [...these, nextTurn] })`: the ids of the shared turns line up.
+   */
+  messages?: readonly ChatMessage[];
+  /** Chat template options for `messages`. @default { addGenerationPrompt: false } */
+  chatTemplate?: ChatTemplateOptions;
   /** Write the cache here (`.kv` appended when missing) with its `.kv.json` sidecar; atomic. @default not written */
   output?: string;
   /** The sidecar's `model_name`. @default model.modelId */
@@ -57,10 +66,15 @@ export interface ProducedCache {
  */
 export async function produceCache(options: ProduceCacheOptions): Promise<ProducedCache> {
   const { model, signal } = options;
+  const rendered =
+    options.messages !== undefined ? model.tokenizer.applyChatTemplate(options.messages, options.chatTemplate) : undefined;
+  const prompt = rendered ?? options.context;
   const tokens =
     options.contextTokens !== undefined
       ? checkIds(options.contextTokens, model.vocabSize)
-      : model.tokenizer.encode(options.context ?? "", { addSpecialTokens: true });
+      : rendered !== undefined
+        ? model.tokenizer.encode(rendered, { addSpecialTokens: false })
+        : model.tokenizer.encode(options.context ?? "", { addSpecialTokens: true });
   if (tokens.length === 0) {
     throw new CacheInputError("the context has no tokens; give a non-empty context", { code: "empty_prompt" });
   }
@@ -79,7 +93,7 @@ export async function produceCache(options: ProduceCacheOptions): Promise<Produc
 
   const sidecar: Partial<KvSidecar> = {
     model_name: options.modelId ?? model.modelId,
-    ...(options.context !== undefined ? { prompt: options.context } : {}),
+    ...(prompt !== undefined ? { prompt } : {}),
     tokens,
     producer: { name: "kvcdn", version: VERSION, runtime: "onnxruntime-node", model_dtype: model.dtype },
     fingerprint: { ...model.fingerprint },

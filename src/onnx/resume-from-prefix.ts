@@ -5,6 +5,7 @@ import { generateTokens, type DecodeOptions } from "./generate-tokens.js";
 import { GenerationStream } from "./generation-stream.js";
 import { loadKvSource, type KvLoadOptions, type KvSource } from "./load-kv-source.js";
 import type { OnnxModel } from "./load-model.js";
+import type { ChatMessage, ChatTemplateOptions } from "./load-tokenizer.js";
 import { reusablePrefix } from "./longest-common-prefix.js";
 import { checkIds } from "./produce-cache.js";
 import { emptyPast } from "./run-forward.js";
@@ -19,6 +20,10 @@ export interface ResumeFromPrefixOptions extends DecodeOptions, KvLoadOptions {
   prompt?: string;
   /** The whole prompt as ids. */
   promptTokens?: readonly number[];
+  /** The whole prompt as a conversation, rendered with the chat template (like `produceCache({ messages })`). */
+  messages?: readonly ChatMessage[];
+  /** Chat template options for `messages`, e.g. `{ addGenerationPrompt: true, enable_thinking: false }`. @default { addGenerationPrompt: true } */
+  chatTemplate?: ChatTemplateOptions;
   /** Called with the plan before the first forward pass. */
   onPrefix?: (info: { prefixTokens: number; promptTokens: number; cachedTokens: number }) => void;
 }
@@ -50,7 +55,12 @@ export function resumeFromPrefix(options: ResumeFromPrefixOptions): GenerationSt
         const promptTokens =
           options.promptTokens !== undefined
             ? checkIds(options.promptTokens, model.vocabSize)
-            : model.tokenizer.encode(options.prompt ?? "", { addSpecialTokens: true });
+            : options.messages !== undefined
+              ? model.tokenizer.encode(
+                  model.tokenizer.applyChatTemplate(options.messages, { addGenerationPrompt: true, ...options.chatTemplate }),
+                  { addSpecialTokens: false },
+                )
+              : model.tokenizer.encode(options.prompt ?? "", { addSpecialTokens: true });
         if (promptTokens.length === 0) {
           throw new CacheInputError("the prompt has no tokens; give a non-empty prompt", { code: "empty_prompt" });
         }

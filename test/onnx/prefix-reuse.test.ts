@@ -91,3 +91,27 @@ describe("resumeFromPrefix", () => {
     expect(error.message).toMatch(/kvcdn generate/);
   });
 });
+
+describe("chat templates (only when asked)", () => {
+  it("caches a system turn and continues a templated conversation from it, equal to a full prefill", async () => {
+    const system = { role: "system", content: "You answer questions about key-value caches." };
+    const kv = join(tmp.dir, "chat.kv");
+    const { metadata } = await produceCache({ model, messages: [system], output: kv });
+    expect(metadata.prompt).toBe("<|im_start|>system\nYou answer questions about key-value caches.<|im_end|>\n");
+    expect(metadata.tokens![0]).toBe(151644); // <|im_start|>
+    const messages = [system, { role: "user", content: "What is stored?" }];
+    const out = await resumeFromPrefix({
+      model,
+      kv,
+      messages,
+      chatTemplate: { enable_thinking: false },
+      maxNewTokens: N,
+      ignoreEos: true,
+    }).collect();
+    const rendered = model.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, enable_thinking: false });
+    expect(rendered.endsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n")).toBe(true);
+    const promptTokens = model.tokenizer.encode(rendered, { addSpecialTokens: false });
+    expect(out.cachedTokens).toBe(metadata.num_tokens);
+    expect(out.tokens).toEqual((await fullPrefillGreedy(model, promptTokens, N)).tokens);
+  });
+});
