@@ -5,18 +5,33 @@ const mediaType = (header: string | undefined): string | undefined => header?.sp
 
 const isJsonType = (header: string | undefined): boolean => mediaType(header) === "application/json";
 
-/** Read the whole body up to `maxBytes`; `undefined` when it was larger (the caller answers 413). */
-async function readBounded(ex: Exchange, maxBytes: number): Promise<Buffer | undefined> {
+/**
+ * Read the whole body up to `maxBytes`; `undefined` when it is larger (the caller answers 413 with
+ * `Connection: close`). The request is only paused, not destroyed, so that answer still reaches the client.
+ */
+function readBounded(ex: Exchange, maxBytes: number): Promise<Buffer | undefined> {
   const declared = Number(ex.req.headers["content-length"] ?? Number.NaN);
-  if (declared > maxBytes) return undefined;
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of ex.req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, total);
+  if (declared > maxBytes) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const finish = (value: Buffer | undefined, error?: Error): void => {
+      ex.req.off("data", onData).off("end", onEnd).off("error", onError);
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer): void => {
+      total += chunk.length;
+      if (total > maxBytes) {
+        ex.req.pause();
+        return finish(undefined);
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => finish(Buffer.concat(chunks, total));
+    const onError = (e: Error): void => finish(undefined, e);
+    ex.req.on("data", onData).on("end", onEnd).on("error", onError);
+  });
 }
 
 function tooLarge(ex: Exchange, maxBytes: number): undefined {

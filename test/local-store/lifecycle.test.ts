@@ -1,3 +1,5 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStore, type LocalStore } from "../../src/local-store/index.js";
 import { call, confirm, createUpload, fetchChecked, putBytes, randomBlob, sha256, uploadReady } from "./support/store-client.js";
@@ -143,5 +145,51 @@ describe("visibility", () => {
     const ready = await uploadReady(store, key, randomBlob(5));
     expect((await call(store, "PATCH", `/api/v1/artifacts/${ready.id}`, { key, json: {} })).status).toBe(400);
     expect((await call(store, "PATCH", `/api/v1/artifacts/${ready.id}`, { key, json: { visibility: "secret" } })).status).toBe(400);
+  });
+});
+
+describe("audit log", () => {
+  it("records creation, confirmation, visibility changes, deletion and key use, with a key id and never the key", async () => {
+    const ready = await uploadReady(store, key, randomBlob(9));
+    await call(store, "PATCH", `/api/v1/artifacts/${ready.id}`, { key, json: { visibility: "public" } });
+    await call(store, "DELETE", `/api/v1/artifacts/${ready.id}`, { key });
+    const { body } = await call(store, "GET", "/api/v1/audit-log?limit=1000", { key });
+    const keyId = (await call(store, "POST", "/api/v1/api-keys/verify", { key })).body.key_id;
+    expect(keyId).toMatch(/^key_[0-9a-f]{16}$/);
+    expect(body.events.filter((e: any) => e.artifact_id === ready.id).map((e: any) => e.type)).toEqual([
+      "artifact.created",
+      "artifact.confirmed",
+      "artifact.visibility_changed",
+      "artifact.deleted",
+    ]);
+    expect(body.events.find((e: any) => e.type === "api_key.used")).toMatchObject({ key_id: keyId });
+    const files = await readdir(join(store.dataDir, "audit"));
+    expect(files).toEqual(["dev.jsonl"]);
+    const onDisk = await readFile(join(store.dataDir, "audit", "dev.jsonl"), "utf8");
+    expect(onDisk.trim().split("\n").length).toBeGreaterThanOrEqual(body.events.length);
+    expect(onDisk).not.toContain(key);
+  });
+
+  it("pages with a continuation token", async () => {
+    const first = await call(store, "GET", "/api/v1/audit-log?limit=2", { key });
+    expect(first.body.events).toHaveLength(2);
+    const next = await call(store, "GET", `/api/v1/audit-log?limit=2&continuation=${first.body.continuation_token}`, { key });
+    expect(next.body.events[0].id).not.toBe(first.body.events[1].id);
+  });
+});
+
+describe("CDN base URL", () => {
+  it("reports public_url under the configured CDN while serving the same bytes under /cdn", async () => {
+    const cdnStore = await startLocalStore({ cdnBaseUrl: "https://x.kvcdn.io/" });
+    try {
+      expect(cdnStore.cdnUrl).toBe("https://x.kvcdn.io");
+      const data = randomBlob(12);
+      const ready = await uploadReady(cdnStore, cdnStore.apiKey, data, { visibility: "public" });
+      expect(ready.public_url).toBe(`https://x.kvcdn.io/dev/default/${ready.id}`);
+      const local = await fetch(`${cdnStore.url}/cdn/dev/default/${ready.id}`);
+      expect(Buffer.from(await local.arrayBuffer()).equals(data)).toBe(true);
+    } finally {
+      await cdnStore.close();
+    }
   });
 });

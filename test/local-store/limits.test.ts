@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { startLocalStore, type LocalStore } from "../../src/local-store/index.js";
 import { call, createUpload, randomBlob, sha256, uploadFields, uploadReady } from "./support/store-client.js";
@@ -64,6 +65,27 @@ describe("request bodies (service-contract B.3)", () => {
     expect((await call(store, "POST", path, { key: store.apiKey, body: "model_name=x", headers: { "content-type": "application/x-www-form-urlencoded" } })).status).toBe(415);
     expect((await call(store, "POST", path, { key: store.apiKey, body: "{not json", headers: { "content-type": "application/json" } })).body.error).toBe("invalid_json");
     expect((await call(store, "POST", path, { key: store.apiKey, json: [1, 2] })).status).toBe(400);
+  });
+
+  it("answers 413 to a chunked JSON body that grows past 1 MiB", async () => {
+    store = await startLocalStore();
+    const { apiKey, url } = store;
+    const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(`${url}/api/v1/artifacts/upload-url`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "transfer-encoding": "chunked" },
+      }, (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on("error", reject);
+      req.write('{"pad":"');
+      for (let i = 0; i < 20; i++) req.write("x".repeat(64 * 1024));
+      req.end('"}');
+    });
+    expect(reply.status).toBe(413);
+    expect(JSON.parse(reply.text).error).toBe("payload_too_large");
   });
 
   it("accepts a JSON content type with a charset", async () => {
