@@ -15,12 +15,19 @@ export const MAX_REDIRECTS = 5;
  * ride along: credential headers are stripped from every hop, a redirect to a non-HTTP scheme or from https to
  * http is refused, and at most {@link MAX_REDIRECTS} hops are followed. `makeInit` builds the request afresh for each
  * hop (a streamed body cannot be sent twice).
+ *
+ * With `followRedirects: false` (streamed uploads) a redirect is a `PresignedUrlError` (`UnexpectedRedirect`) instead:
+ * fetch must then run with `redirect: "error"`, because in any other mode the Fetch standard clones the request, and
+ * cloning tees a streamed body whose unread branch buffers the whole upload in memory. A presigned URL's signature is
+ * bound to its host anyway, so a redirected PUT could not succeed.
  */
 export async function fetchWithoutCredentials(params: {
   url: string;
   makeInit: () => RequestInit;
   fetch?: FetchLike | undefined;
   maxRedirects?: number;
+  /** Follow redirects by hand (GET); false for a streamed request body. @default true */
+  followRedirects?: boolean;
 }): Promise<{ response: Response; url: string }> {
   const doFetch: FetchLike = params.fetch ?? ((request) => globalThis.fetch(request));
   const maxRedirects = params.maxRedirects ?? MAX_REDIRECTS;
@@ -30,6 +37,21 @@ export async function fetchWithoutCredentials(params: {
     const headers = new Headers(init.headers);
     for (const name of CREDENTIAL_HEADERS) headers.delete(name);
     // A Request object: the client's FetchLike takes one, and `redirect: "manual"` keeps every hop in our hands.
+    if (params.followRedirects === false) {
+      try {
+        return { response: await doFetch(new Request(url, { ...init, headers, redirect: "error", credentials: "omit" })), url };
+      } catch (e) {
+        const cause = (e as { cause?: { message?: unknown } } | null)?.cause;
+        if (typeof cause?.message === "string" && /redirect/i.test(cause.message)) {
+          throw new PresignedUrlError(`Storage redirected the upload (${describeUrl(url)}); a presigned URL is bound to its host`, {
+            code: "UnexpectedRedirect",
+            cause: e,
+            url: describeUrl(url),
+          });
+        }
+        throw e;
+      }
+    }
     const response = await doFetch(new Request(url, { ...init, headers, redirect: "manual", credentials: "omit" }));
     if (!REDIRECT_STATUSES.has(response.status)) return { response, url };
     const location = response.headers.get("location");

@@ -74,6 +74,7 @@ export async function putPresigned(params: {
     const { response } = await fetchWithoutCredentials({
       url,
       fetch: params.fetch,
+      followRedirects: false,
       makeInit: () => ({ method: "PUT", headers, body: makeBody(), duplex: "half", signal: deadline.signal }) as RequestInit,
     });
     if (response.ok) {

@@ -1,12 +1,13 @@
 import type { FetchLike } from "../client/client-options.js";
 import { createHash, randomBytes, type Hash } from "node:crypto";
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { IntegrityError, NetworkError, PresignedUrlError, isKvcdnError, parseRetryAfter, type KvcdnError } from "../errors/index.js";
 import { classifyAbort, deadlineSignal, sleep, throwIfAborted } from "./abort.js";
 import { backoffDelay, type ResolvedRetryOptions } from "./backoff.js";
 import { describeUrl, fetchWithoutCredentials } from "./fetch-without-credentials.js";
 import { emitProgress, type ProgressCallback } from "./progress.js";
+import { PipelinedWriter } from "./pipelined-writer.js";
 import { networkReason } from "./put-presigned.js";
 import { storageError } from "./storage-error.js";
 import { transferTimeoutMs, type TimeoutOptions } from "./timeouts.js";
@@ -62,12 +63,17 @@ export async function streamToFile(params: {
   const handle = await open(temp, "wx").catch((e: unknown) => {
     throw wrapFileError(e, dest, "create a temporary file beside");
   });
+  const writer = new PipelinedWriter(handle);
   let closed = false;
   let committed = false;
   const progressBase = { file: dest, ...(params.artifactId ? { artifactId: params.artifactId } : {}) };
   try {
     let hash: Hash = createHash("sha256");
-    let written = 0;
+    const written = () => writer.position;
+    const drain = () =>
+      writer.drain().catch((e: unknown) => {
+        throw new FileWriteFailure(wrapFileError(e, dest, "write"));
+      });
     let total = params.expectedSize;
     let etag: string | undefined;
     let fresh = false;
@@ -77,7 +83,7 @@ export async function streamToFile(params: {
     let lastHeaders = new Headers();
     const restart = async () => {
       hash = createHash("sha256");
-      written = 0;
+      await writer.reset();
       etag = undefined;
       await handle.truncate(0).catch((e: unknown) => {
         throw wrapFileError(e, dest, "truncate the temporary file for");
@@ -93,13 +99,13 @@ export async function streamToFile(params: {
       throwIfAborted(signal);
       const url = await params.source.url(fresh);
       fresh = false;
-      const remaining = total === undefined ? undefined : total - written;
+      const remaining = total === undefined ? undefined : total - written();
       const timeoutMs = transferTimeoutMs(params.timeout, remaining ?? 0);
       const deadline = deadlineSignal(signal, timeoutMs);
       try {
         const headers: Record<string, string> = { "accept-encoding": "identity" };
-        if (written > 0) {
-          headers.range = `bytes=${written}-`;
+        if (written() > 0) {
+          headers.range = `bytes=${written()}-`;
           if (etag !== undefined) headers["if-range"] = etag;
         }
         const { response } = await fetchWithoutCredentials({
@@ -107,7 +113,7 @@ export async function streamToFile(params: {
           fetch: params.fetch,
           makeInit: () => ({ method: "GET", headers, signal: deadline.signal }),
         });
-        if (response.status === 416 && total !== undefined && written === total) {
+        if (response.status === 416 && total !== undefined && written() === total) {
           await response.body?.cancel().catch(() => undefined);
         } else if (response.status !== 200 && response.status !== 206) {
           const error = await storageError(response, url);
@@ -124,13 +130,13 @@ export async function streamToFile(params: {
           }
           continue;
         } else {
-          if (response.status === 200 && written > 0) await restart(); // the server ignored Range (or If-Range saw a change)
+          if (response.status === 200 && written() > 0) await restart(); // the server ignored Range (or If-Range saw a change)
           if (response.status === 206) {
             const start = parseContentRangeStart(response.headers.get("content-range"));
-            if (start !== written) {
+            if (start !== written()) {
               await response.body?.cancel().catch(() => undefined);
               await restart();
-              await fail(new PresignedUrlError(`Storage answered a range from byte ${start ?? "?"} instead of ${written}`, { status: 206, code: "BadRange" }));
+              await fail(new PresignedUrlError(`Storage answered a range from byte ${start ?? "?"} instead of ${written()}`, { status: 206, code: "BadRange" }));
               continue;
             }
           } else {
@@ -143,25 +149,27 @@ export async function streamToFile(params: {
           }
           etag = response.headers.get("etag") ?? etag;
           lastHeaders = response.headers;
-          if (written > 0) resumed = true;
-          emitProgress(onProgress, { ...progressBase, phase: "downloading", bytes: written, totalBytes: total ?? written });
+          if (written() > 0) resumed = true;
+          emitProgress(onProgress, { ...progressBase, phase: "downloading", bytes: written(), totalBytes: total ?? written() });
           try {
             for await (const chunk of (response.body ?? emptyBody()) as AsyncIterable<Uint8Array>) {
-              await writeFully(handle, chunk, written).catch((e: unknown) => {
+              hash.update(chunk);
+              await writer.push(chunk).catch((e: unknown) => {
                 throw new FileWriteFailure(wrapFileError(e, dest, "write"));
               });
-              hash.update(chunk);
-              written += chunk.length;
-              if (total !== undefined && written > total) {
+              if (total !== undefined && written() > total) {
                 throw new IntegrityError(`Storage sent more than the expected ${total} bytes`, {
                   expected: expectedSha256 ?? "",
                   actual: "",
                 });
               }
-              emitProgress(onProgress, { ...progressBase, phase: "downloading", bytes: written, totalBytes: total ?? written });
+              emitProgress(onProgress, { ...progressBase, phase: "downloading", bytes: written(), totalBytes: total ?? written() });
             }
+            await drain();
           } catch (e) {
             if (e instanceof FileWriteFailure) throw e.error;
+            // Keep what arrived: it is hashed already, and the resume asks for the bytes after it.
+            if (!signal?.aborted) await drain();
             const classified = classifyAbort(e, signal, { signal: deadline.timeout, ms: timeoutMs, what: "The download" });
             if (isKvcdnError(classified) && (classified.name === "AbortError" || classified.name === "IntegrityError")) throw classified;
             await fail(
@@ -171,8 +179,8 @@ export async function streamToFile(params: {
             );
             continue;
           }
-          if (total !== undefined && written < total) {
-            await fail(new NetworkError(`The download from ${describeUrl(url)} ended after ${written} of ${total} bytes`));
+          if (total !== undefined && written() < total) {
+            await fail(new NetworkError(`The download from ${describeUrl(url)} ended after ${written()} of ${total} bytes`));
             continue;
           }
         }
@@ -194,9 +202,9 @@ export async function streamToFile(params: {
 
       // Every byte is here: the hash was computed on the way in, so verifying costs nothing more.
       const sha256 = hash.digest("hex");
-      emitProgress(onProgress, { ...progressBase, phase: "verifying", bytes: written, totalBytes: written });
-      if (params.expectedSize !== undefined && written !== params.expectedSize) {
-        throw new IntegrityError(`Downloaded ${written} bytes, expected ${params.expectedSize}`, { expected: expectedSha256 ?? "", actual: sha256 });
+      emitProgress(onProgress, { ...progressBase, phase: "verifying", bytes: written(), totalBytes: written() });
+      if (params.expectedSize !== undefined && written() !== params.expectedSize) {
+        throw new IntegrityError(`Downloaded ${written()} bytes, expected ${params.expectedSize}`, { expected: expectedSha256 ?? "", actual: sha256 });
       }
       if (expectedSha256 !== undefined && sha256 !== expectedSha256) {
         if (resumed && !integrityRestarted) {
@@ -208,7 +216,7 @@ export async function streamToFile(params: {
         }
         throw new IntegrityError(`SHA-256 mismatch: expected ${expectedSha256}, got ${sha256}`, { expected: expectedSha256, actual: sha256 });
       }
-      await params.beforeCommit?.({ sha256, sizeBytes: written, headers: lastHeaders });
+      await params.beforeCommit?.({ sha256, sizeBytes: written(), headers: lastHeaders });
       throwIfAborted(signal);
       await handle.sync().catch((e: unknown) => {
         throw wrapFileError(e, dest, "flush");
@@ -222,9 +230,10 @@ export async function streamToFile(params: {
       });
       committed = true;
       await syncDirectory(dirname(dest));
-      return { path: dest, sizeBytes: written, sha256, headers: lastHeaders };
+      return { path: dest, sizeBytes: written(), sha256, headers: lastHeaders };
     }
   } finally {
+    await writer.settle();
     if (!closed) await handle.close().catch(() => undefined);
     if (!committed) await unlink(temp).catch(() => undefined);
   }
@@ -233,15 +242,6 @@ export async function streamToFile(params: {
 /** A local write failure, kept apart from network failures so it is never retried. */
 class FileWriteFailure {
   constructor(readonly error: unknown) {}
-}
-
-async function writeFully(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
-  let offset = 0;
-  while (offset < chunk.length) {
-    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset, position + offset);
-    if (bytesWritten === 0) throw Object.assign(new Error("no bytes written"), { code: "EIO" });
-    offset += bytesWritten;
-  }
 }
 
 async function* emptyBody(): AsyncIterable<Uint8Array> {}

@@ -201,23 +201,31 @@ describe("streamToFile", () => {
     server.handle((req, res) => serve(res, req.headers.range));
     const dest = join(dir, "full.kv");
     await writeFile(dest, "old");
-    const handleProto = Object.getPrototypeOf(await import("node:fs/promises").then((fs) => fs.open(dest, "r")).then(async (h) => {
-      await h.close();
-      return h;
-    })) as { write: (...args: unknown[]) => Promise<unknown> };
+    // Fail every file write (write or writev) once 1 MiB has gone to disk, as a full disk would.
+    const fs = await import("node:fs/promises");
+    const probe = await fs.open(dest, "r");
+    await probe.close();
+    const handleProto = Object.getPrototypeOf(probe) as Record<"write" | "writev", (...args: unknown[]) => Promise<unknown>>;
     let written = 0;
-    const original = handleProto.write;
-    const spy = vi.spyOn(handleProto, "write").mockImplementation(function (this: unknown, ...args: unknown[]) {
-      written += (args[0] as Uint8Array).length;
-      if (written > 1024 * 1024) return Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
-      return original.apply(this, args);
-    });
+    const enospc = () => Promise.reject(Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }));
+    const originalWrite = handleProto.write;
+    const originalWritev = handleProto.writev;
+    const spies = [
+      vi.spyOn(handleProto, "write").mockImplementation(function (this: unknown, ...args: unknown[]) {
+        written += (args[0] as Uint8Array).length;
+        return written > 1024 * 1024 ? enospc() : originalWrite.apply(this, args);
+      }),
+      vi.spyOn(handleProto, "writev").mockImplementation(function (this: unknown, ...args: unknown[]) {
+        written += (args[0] as Uint8Array[]).reduce((n, b) => n + b.length, 0);
+        return written > 1024 * 1024 ? enospc() : originalWritev.apply(this, args);
+      }),
+    ];
     try {
       const error = await streamToFile({ ...base(), source: { url: async () => `${server.url}/obj` }, dest, expectedSha256: sha256 }).catch((e: unknown) => e);
       expect(error).toMatchObject({ name: "LocalFileError", code: "ENOSPC", path: dest });
       expect(server.seen).toHaveLength(1); // a local disk problem is not retried
     } finally {
-      spy.mockRestore();
+      for (const spy of spies) spy.mockRestore();
     }
     expect(await readFile(dest, "utf8")).toBe("old");
     expect(await entries()).toEqual(["full.kv"]);
