@@ -54,9 +54,11 @@ export async function confirmUpload(params: {
   sizeBytes: number;
   sha256: string;
   signal: AbortSignal | undefined;
+  /** Per-attempt timeout in ms. */
+  timeout?: number;
 }): Promise<Artifact> {
   const body = { size_bytes: params.sizeBytes, checksum: params.sha256, digest: params.sha256 };
-  return params.client.confirmUpload(params.id, body, signalOption(params.signal));
+  return params.client.confirmUpload(params.id, body, { ...signalOption(params.signal), ...(params.timeout !== undefined ? { timeout: params.timeout } : {}) });
 }
 
 /** Get one artifact. */

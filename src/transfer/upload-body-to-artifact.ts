@@ -1,11 +1,11 @@
 import type { FetchLike } from "../client/client-options.js";
 import type { Artifact, KvcdnClient } from "../client/index.js";
-import { IntegrityError, PresignedUrlError } from "../errors/index.js";
+import { IntegrityError, KvcdnError, PresignedUrlError, QuotaExceededError, isQuotaExceededError } from "../errors/index.js";
 import { throwIfAborted, sleep } from "./abort.js";
 import { backoffDelay, type ResolvedRetryOptions } from "./backoff.js";
 import type { UploadRequestBody } from "./build-upload-request.js";
 import { artifactChecksum, confirmUpload, requestUploadUrl, type UploadTicket } from "./client-port.js";
-import { discardArtifact, reconcileUploads, trackArtifact, untrackArtifact } from "./orphans.js";
+import { CLEANUP_TIMEOUT_MS, discardArtifact, reconcileUploads, trackArtifact, untrackArtifact } from "./orphans.js";
 import { emitProgress, type ProgressCallback } from "./progress.js";
 import { putPresigned } from "./put-presigned.js";
 import { transferTimeoutMs, type TimeoutOptions } from "./timeouts.js";
@@ -82,6 +82,7 @@ export async function uploadBodyToArtifact(params: {
         if (uncertain) await reconcileUploads({ client, sha256, sizeBytes: body.sizeBytes, since, keep: ticket.artifactId });
         return ticket;
       } catch (e) {
+        if (isQuotaExceededError(e)) throw await withUsage(client, e);
         const wait = notProcessed(e);
         const unknownOutcome = wait === undefined && maybeCreated(e);
         if (unknownOutcome) uncertain = true;
@@ -113,6 +114,9 @@ export async function uploadBodyToArtifact(params: {
     for (;;) {
       throwIfAborted(signal);
       const progress = { file: body.file, artifactId: ticket.artifactId };
+      if (ticket.method !== "PUT") {
+        throw new KvcdnError(`The service asked for a ${ticket.method} upload; kvcdn uploads with a presigned PUT only`, { code: "unsupported_upload_method" });
+      }
       if (Date.now() + policy.urlSafetyMarginMs >= ticket.deadline) {
         if (refreshes >= policy.maxUrlRefreshes) {
           throw new PresignedUrlError("The upload URL expired before the upload could start", { status: 403, code: "AccessDenied" });
@@ -152,7 +156,9 @@ export async function uploadBodyToArtifact(params: {
       let artifact: Artifact | undefined;
       let mismatch: unknown;
       try {
-        artifact = await confirmUpload({ client, id: ticket.artifactId, sizeBytes: body.sizeBytes, sha256, signal });
+        // The service re-reads the whole object to check it: give confirm a timeout that grows with the size too.
+        const timeout = transferTimeoutMs(policy.timeout, body.sizeBytes);
+        artifact = await confirmUpload({ client, id: ticket.artifactId, sizeBytes: body.sizeBytes, sha256, signal, timeout });
         const stored = artifactChecksum(artifact);
         if (stored !== undefined && stored !== sha256) {
           mismatch = new IntegrityError(`The store recorded SHA-256 ${stored}, expected ${sha256}`, { expected: sha256, actual: stored });
@@ -177,5 +183,25 @@ export async function uploadBodyToArtifact(params: {
     if (!succeeded) {
       for (const id of created) await discardArtifact(client, id);
     }
+  }
+}
+
+/** A quota error with the usage figures: taken from the error body, else asked of the service (best effort). */
+async function withUsage(client: KvcdnClient, error: QuotaExceededError): Promise<QuotaExceededError> {
+  if (error.usage !== undefined) return error;
+  try {
+    const usage = await client.usage({ signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) });
+    return new QuotaExceededError(error.message, {
+      status: error.status,
+      url: error.url,
+      method: error.method,
+      requestId: error.requestId,
+      body: error.body,
+      ...(error.code !== undefined ? { code: error.code } : {}),
+      usage,
+      cause: error,
+    });
+  } catch {
+    return error;
   }
 }
