@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { transferProgressView } from "../../src/cli/transfer-progress.js";
+
+/** A stderr stand-in; `isTTY` decides whether bars may be drawn. */
+function sink(isTTY: boolean) {
+  let text = "";
+  return {
+    isTTY,
+    columns: 100,
+    get text() {
+      return text;
+    },
+    write: (s: string) => {
+      text += s;
+      return true;
+    },
+    cursorTo: () => true,
+    moveCursor: () => true,
+    clearLine: () => true,
+    clearScreenDown: () => true,
+    on: () => undefined,
+    removeListener: () => undefined,
+  };
+}
+
+const event = { phase: "uploading" as const, bytes: 512, totalBytes: 1024, file: "/tmp/ctx.kv" };
+
+describe("CLI transfer progress", () => {
+  it("draws a bar per file on a TTY", async () => {
+    const stderr = sink(true);
+    const view = transferProgressView({ stderr, json: false, quiet: false });
+    view.onProgress(event);
+    view.onProgress({ ...event, file: "/tmp/other.kv", phase: "hashing" });
+    await new Promise((r) => setTimeout(r, 250)); // bars redraw on a timer
+    view.stop();
+    expect(stderr.text).toContain("ctx.kv uploading");
+    expect(stderr.text).toContain("512 B/1.0 KiB");
+    expect(stderr.text).toContain("other.kv hashing");
+  });
+
+  it.each([
+    ["stderr is not a TTY", false, false, false],
+    ["--json", true, true, false],
+    ["--quiet", true, false, true],
+  ])("draws nothing when %s", (_label, isTTY, json, quiet) => {
+    const stderr = sink(isTTY);
+    const view = transferProgressView({ stderr, json, quiet });
+    view.onProgress(event);
+    view.stop();
+    expect(stderr.text).toBe("");
+  });
+});
