@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createKvcdnClient, downloadArtifact, isKvcdnError, type KvcdnClient, type TransferProgress } from "kvcdn";
 import { startLocalStore, type LocalStore } from "kvcdn/local-store";
-import { isModelDtype, loadModel, produceCache, resumeFromCache, verifyCache, type OnnxModel } from "kvcdn/onnx";
+import { isModelDtype, loadModel, produceCache, resumeFromCache, verifyCache, type ModelDtype, type OnnxModel } from "kvcdn/onnx";
 import { ensureFixtureModel } from "kvcdn/testing";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -41,7 +41,7 @@ service (KVCDN_CDN_URL for public downloads).`;
 
 interface DemoOptions {
   model: string | undefined;
-  dtype: string | undefined;
+  dtype: ModelDtype | undefined;
   modelId: string | undefined;
   contextFile: string;
   question: string;
@@ -68,11 +68,12 @@ function parseOptions(argv: string[]): DemoOptions | undefined {
   if (values.help === true) return undefined;
   const tokens = Number(values.tokens ?? 16);
   if (!Number.isInteger(tokens) || tokens < 1) throw new UsageError(`--tokens must be a positive integer, got ${values.tokens}`);
-  if (values.dtype !== undefined && !isModelDtype(values.dtype)) throw new UsageError(`unknown --dtype ${values.dtype}`);
-  if (values.dtype !== undefined && values.model === undefined) throw new UsageError("--dtype needs --model DIR");
+  const dtype = values.dtype;
+  if (dtype !== undefined && !isModelDtype(dtype)) throw new UsageError(`unknown --dtype ${dtype}`);
+  if (dtype !== undefined && values.model === undefined) throw new UsageError("--dtype needs --model DIR");
   return {
     model: values.model,
-    dtype: values.dtype,
+    dtype,
     modelId: values["model-id"],
     contextFile: resolve(values["context-file"] ?? DEFAULT_CONTEXT),
     question: values.question ?? DEFAULT_QUESTION,
@@ -155,7 +156,7 @@ async function main(options: DemoOptions): Promise<boolean> {
         const dir = options.model ?? (await ensureFixtureModel({ shape: "tiny" }));
         return loadModel({
           dir,
-          ...(options.dtype ? { dtype: options.dtype as "fp32" } : {}),
+          ...(options.dtype ? { dtype: options.dtype } : {}),
           ...(options.modelId ? { modelId: options.modelId } : {}),
         });
       },
@@ -271,7 +272,9 @@ async function main(options: DemoOptions): Promise<boolean> {
     console.log(`   time to first token       from the cache ${formatMs(verified.ttft_cached_ms)}, full prefill ${formatMs(verified.ttft_full_ms)} (${speedup.toFixed(1)}x)`);
     console.log(`   first resume              ${formatMs(resumed.timings.firstTokenMs)} to the first token`);
     console.log(`   tokens                    ${verified.match ? "identical to the full prefill" : "DIFFERENT from the full prefill"}`);
-    if (options.keep) console.log(`   kept artifact ${uploaded.id}`);
+    if (options.keep) {
+      console.log(`   kept artifact ${uploaded.id}${store ? " (until the in-process store closes: --keep is for KVCDN_API_URL)" : ""}`);
+    }
     return verified.match;
   } finally {
     await model?.dispose();
