@@ -1,7 +1,7 @@
 import type { FetchLike } from "../client/client-options.js";
 import type { Artifact, KvcdnClient } from "../client/index.js";
 import { IntegrityError, KvcdnError, PresignedUrlError, QuotaExceededError, isQuotaExceededError } from "../errors/index.js";
-import { throwIfAborted, sleep } from "./abort.js";
+import { awaitOrAbort, throwIfAborted, sleep } from "./abort.js";
 import { backoffDelay, type ResolvedRetryOptions } from "./backoff.js";
 import type { UploadRequestBody } from "./build-upload-request.js";
 import { artifactChecksum, confirmUpload, requestUploadUrl, type UploadTicket } from "./client-port.js";
@@ -37,7 +37,7 @@ function notProcessed(e: unknown): { retryAfterMs: number | undefined } | undefi
 /** The upload-url errors after which an artifact may exist although we got no answer. */
 function maybeCreated(e: unknown): boolean {
   const err = e as { name?: unknown; status?: unknown } | null;
-  if (err?.name === "NetworkError" || err?.name === "TimeoutError" || err?.name === "AbortError" || err?.name === "ServerError") return true;
+  if (err?.name === "NetworkError" || err?.name === "TimeoutError" || err?.name === "ServerError") return true;
   return typeof err?.status === "number" && err.status >= 500;
 }
 
@@ -76,7 +76,13 @@ export async function uploadBodyToArtifact(params: {
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(signal);
       try {
-        const ticket = await requestUploadUrl({ client, body: request, signal, presignedTtlMs: policy.presignedTtlMs });
+        // Not cut by the caller's signal: an upload-url call cut mid-flight may still create an artifact we would never
+        // hear of. On abort, wait for its answer (the client's own timeout bounds it) and delete what it created.
+        const call = requestUploadUrl({ client, body: request, signal: undefined, presignedTtlMs: policy.presignedTtlMs });
+        const ticket = await awaitOrAbort(call, signal, async (late) => {
+          const lateTicket = await late.catch(() => undefined);
+          if (lateTicket !== undefined) await discardArtifact(client, lateTicket.artifactId);
+        });
         created.add(ticket.artifactId);
         trackArtifact(ticket.artifactId);
         if (uncertain) await reconcileUploads({ client, sha256, sizeBytes: body.sizeBytes, since, keep: ticket.artifactId });
@@ -86,7 +92,7 @@ export async function uploadBodyToArtifact(params: {
         const wait = notProcessed(e);
         const unknownOutcome = wait === undefined && maybeCreated(e);
         if (unknownOutcome) uncertain = true;
-        const retryable = wait !== undefined || (unknownOutcome && (e as { name?: unknown }).name !== "AbortError");
+        const retryable = wait !== undefined || unknownOutcome;
         const tooLong = wait?.retryAfterMs !== undefined && wait.retryAfterMs > policy.retry.maxRetryAfterMs;
         if (!retryable || tooLong || attempt >= policy.retry.retries || signal?.aborted) {
           if (uncertain) await reconcileUploads({ client, sha256, sizeBytes: body.sizeBytes, since, keep: undefined });

@@ -156,6 +156,22 @@ describe("upload recovery (local store fault injection)", () => {
     await expectNoArtifacts();
   });
 
+  it("aborted while upload-url is in flight: waits for its answer and deletes the artifact it created", async () => {
+    h.store.faults.inject({ on: "createUploadUrl", action: "delay", ms: 300 });
+    const controller = new AbortController();
+    const reason = new Error("cancelled early");
+    const error = await upload({
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.phase === "hashing" && e.bytes === e.totalBytes) setTimeout(() => controller.abort(reason), 50);
+      },
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "AbortError", cause: reason });
+    expect(h.store.requests.count("createUploadUrl")).toBe(1);
+    expect(h.store.requests.count("put")).toBe(0);
+    await expectNoArtifacts();
+  });
+
   it("a file that is not a .kv is refused before anything is created", async () => {
     const { writeFile } = await import("node:fs/promises");
     const bad = join(h.dir, "not-a-cache.kv");
