@@ -9,7 +9,8 @@ import { describeRun, runScript } from "./run-script.js";
 
 const DEMO = "scripts/demo.ts";
 
-describe("npm run demo (scripts/demo.ts)", () => {
+// Each test spawns tsx and runs a model: generous timeouts for a busy 2-core CI (no timing is asserted).
+describe("npm run demo (scripts/demo.ts)", { timeout: 240_000 }, () => {
   it("runs the main job offline with nothing set: local store, fixture model, produce, share, consume, verify", async () => {
     const run = await runScript(DEMO);
     expect(run.code, describeRun(run)).toBe(0);

@@ -9,7 +9,8 @@ import { describeRun, REPO, runScript } from "./run-script.js";
 /** Every runnable example; `setup.ts` is the shared helper they import. */
 const EXAMPLES = ["download-and-resume.ts", "generate-and-upload.ts", "manage.ts", "transformers-js.ts"];
 
-describe("examples/", () => {
+// Each test spawns tsx and runs a model: generous timeouts for a busy 2-core CI (no timing is asserted).
+describe("examples/", { timeout: 240_000 }, () => {
   it("are the ones this file runs", async () => {
     const files = (await readdir(join(REPO, "examples"))).filter((f) => f.endsWith(".ts") && f !== "setup.ts");
     expect(files.sort()).toEqual(EXAMPLES);
