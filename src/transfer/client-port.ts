@@ -3,6 +3,7 @@
  * here goes to the API host through the client, which alone holds the credentials.
  */
 import type { Artifact, KvcdnClient, ListArtifactsParams, UploadUrlRequest } from "../client/index.js";
+import { isNotFoundError } from "../errors/index.js";
 
 /** What upload-url gave: where to PUT, until when, with which headers. */
 export interface UploadTicket {
@@ -71,7 +72,7 @@ export async function deleteArtifact(client: KvcdnClient, id: string, signal: Ab
   try {
     await client.delete(id, signalOption(signal));
   } catch (e) {
-    if ((e as { status?: unknown } | null)?.status === 404 || (e as { name?: unknown } | null)?.name === "NotFoundError") return;
+    if (isNotFoundError(e)) return;
     throw e;
   }
 }

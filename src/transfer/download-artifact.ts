@@ -59,7 +59,7 @@ export async function downloadArtifact(
   }
 
   const expectedSha256 = params.sha256?.toLowerCase() ?? artifactChecksum(artifact) ?? ticket?.checksum?.toLowerCase();
-  const sizeRaw = (artifact as { size_bytes?: unknown } | undefined)?.size_bytes ?? ticket?.sizeBytes;
+  const sizeRaw = artifact?.size_bytes ?? ticket?.sizeBytes;
   const expectedSize = typeof sizeRaw === "number" && Number.isSafeInteger(sizeRaw) && sizeRaw >= 0 ? sizeRaw : undefined;
   let staged: StagedSidecar | undefined;
   let verified = expectedSha256 !== undefined;

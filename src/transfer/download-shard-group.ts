@@ -13,10 +13,7 @@ import { sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-
 import { streamToFile, syncDirectory, tempPathFor, type ByteSource } from "./stream-to-file.js";
 import { wrapFileError } from "./wrap-file-error.js";
 
-const idOf = (a: Artifact): string => {
-  const r = a as unknown as { id?: string; artifact_id?: string };
-  return r.id ?? r.artifact_id ?? "";
-};
+const idOf = (a: Artifact): string => a.id;
 
 /** Read and check the `metadata.shard` of an artifact. */
 export function shardInfoOf(artifact: Artifact): ShardInfo | undefined {
@@ -73,7 +70,7 @@ export async function downloadShardGroup(
       const id = idOf(artifact);
       const shardPath = `${tempPathFor(dest)}.shard`;
       shardFiles.push(shardPath);
-      const publicUrl = (artifact as { public_url?: unknown }).public_url;
+      const publicUrl = artifact.public_url;
       let source: ByteSource;
       if (params.publicAccess && typeof publicUrl === "string") {
         source = { url: async () => publicUrl };
@@ -86,7 +83,7 @@ export async function downloadShardGroup(
           },
         };
       }
-      const size = (artifact as { size_bytes?: unknown }).size_bytes;
+      const size = artifact.size_bytes;
       await streamToFile({
         source,
         dest: shardPath,

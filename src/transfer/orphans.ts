@@ -57,13 +57,12 @@ export async function reconcileUploads(params: {
   const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
   try {
     const candidates: string[] = [];
-    for await (const artifact of listArtifacts(params.client, signal)) {
-      const a = artifact as unknown as Record<string, unknown>;
-      const id = (typeof a.id === "string" ? a.id : undefined) ?? (typeof a.artifact_id === "string" ? a.artifact_id : undefined);
-      if (id === undefined || id === params.keep || ACTIVE.has(id)) continue;
-      if (a.status === "ready") continue;
-      if (artifactChecksum(artifact) !== params.sha256 || a.size_bytes !== params.sizeBytes) continue;
-      const created = typeof a.created_at === "string" ? Date.parse(a.created_at) : Number.NaN;
+    for await (const artifact of listArtifacts(params.client, signal, { scope: "org" })) {
+      const { id } = artifact;
+      if (id === params.keep || ACTIVE.has(id)) continue;
+      if (artifact.status === "ready") continue;
+      if (artifactChecksum(artifact) !== params.sha256 || artifact.size_bytes !== params.sizeBytes) continue;
+      const created = artifact.created_at === null ? Number.NaN : Date.parse(artifact.created_at);
       if (Number.isNaN(created) || created < params.since - RECONCILE_SKEW_MS) continue;
       candidates.push(id);
     }

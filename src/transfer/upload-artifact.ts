@@ -89,7 +89,7 @@ export async function uploadArtifact(params: UploadOptions & { client: KvcdnClie
     }
   } catch (e) {
     // A partial group is useless: remove the shards already confirmed.
-    for (const artifact of uploaded) await discardArtifact(client, artifactId(artifact));
+    for (const artifact of uploaded) await discardArtifact(client, artifact.id);
     throw e;
   }
   const first = uploaded[0] as Artifact;
@@ -106,9 +106,4 @@ export function uploadPolicy(options: UploadOptions): UploadPolicy {
     presignedTtlMs: options.presignedTtlMs ?? 300_000,
     urlSafetyMarginMs: options.urlSafetyMarginMs ?? 15_000,
   };
-}
-
-function artifactId(artifact: Artifact): string {
-  const a = artifact as unknown as { id?: string; artifact_id?: string };
-  return a.id ?? a.artifact_id ?? "";
 }

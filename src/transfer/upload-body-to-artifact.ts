@@ -1,6 +1,16 @@
 import type { FetchLike } from "../client/client-options.js";
 import type { Artifact, KvcdnClient } from "../client/index.js";
-import { IntegrityError, KvcdnError, PresignedUrlError, QuotaExceededError, isQuotaExceededError } from "../errors/index.js";
+import {
+  IntegrityError,
+  KvcdnError,
+  PresignedUrlError,
+  QuotaExceededError,
+  isHttpError,
+  isNetworkError,
+  isQuotaExceededError,
+  isRateLimitError,
+  isTimeoutError,
+} from "../errors/index.js";
 import { awaitOrAbort, throwIfAborted, sleep } from "./abort.js";
 import { backoffDelay, type ResolvedRetryOptions } from "./backoff.js";
 import type { UploadRequestBody } from "./build-upload-request.js";
@@ -27,25 +37,20 @@ export interface UploadPolicy {
 
 /** The upload-url errors after which the request was not processed (429, or 503 with Retry-After). */
 function notProcessed(e: unknown): { retryAfterMs: number | undefined } | undefined {
-  const err = e as { name?: unknown; status?: unknown; retryAfterMs?: unknown } | null;
-  const retryAfterMs = typeof err?.retryAfterMs === "number" ? err.retryAfterMs : undefined;
-  if (err?.name === "RateLimitError" || err?.status === 429) return { retryAfterMs };
-  if (err?.status === 503 && retryAfterMs !== undefined) return { retryAfterMs };
+  if (isRateLimitError(e)) return { retryAfterMs: e.retryAfterMs };
+  if (isHttpError(e) && e.status === 503 && e.retryAfterMs !== undefined) return { retryAfterMs: e.retryAfterMs };
   return undefined;
 }
 
 /** The upload-url errors after which an artifact may exist although we got no answer. */
 function maybeCreated(e: unknown): boolean {
-  const err = e as { name?: unknown; status?: unknown } | null;
-  if (err?.name === "NetworkError" || err?.name === "TimeoutError" || err?.name === "ServerError") return true;
-  return typeof err?.status === "number" && err.status >= 500;
+  return isNetworkError(e) || isTimeoutError(e) || (isHttpError(e) && e.status >= 500);
 }
 
-/** confirm-upload said the stored object is not what was declared (size, SHA-256, or missing). */
+/** confirm-upload said the stored object is not what was declared (size, SHA-256, or missing): a 400 (B.6). */
 function isConfirmMismatch(e: unknown): boolean {
-  const err = e as { status?: unknown; code?: unknown; message?: unknown; body?: unknown } | null;
-  if (err?.status !== 400) return false;
-  const text = `${String(err.code ?? "")} ${String(err.message ?? "")} ${JSON.stringify(err.body ?? "")}`.toLowerCase();
+  if (!isHttpError(e) || e.status !== 400) return false;
+  const text = `${e.code ?? ""} ${e.message} ${JSON.stringify(e.body ?? "")}`.toLowerCase();
   return /mismatch|not[ _]found|artifact_data/.test(text);
 }
 
