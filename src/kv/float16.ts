@@ -6,6 +6,7 @@ const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
 let f16Table: Float32Array | undefined;
+let f16BitsTable: Int32Array | undefined;
 
 /** All 65,536 F16 bit patterns as F32 (256 KiB, built on first use): widening is one table lookup. */
 function f16ToF32Table(): Float32Array {
@@ -95,8 +96,20 @@ export function fromBf16Bits(bits: number): number {
  * @example f16ToF32(new Uint16Array([0x3c00])) // Float32Array [1]
  */
 export function f16ToF32(src: Uint16Array, dst: Float32Array = new Float32Array(src.length)): Float32Array {
-  const table = f16ToF32Table();
-  for (let i = 0; i < src.length; i++) dst[i] = table[src[i]!]!;
+  // Copy the table's bit patterns as int32 (exact for every pattern, NaN payloads included) and unroll by 4: about
+  // 1.8x the throughput of a plain float loop on V8 (bench/format.ts; it is on the resume path of fp32 sessions).
+  const table = (f16BitsTable ??= new Int32Array(f16ToF32Table().buffer));
+  // Never write past dst (it may be a view into a larger buffer); extra src elements are ignored, as before.
+  const n = Math.min(src.length, dst.length);
+  const out = new Int32Array(dst.buffer, dst.byteOffset, n);
+  let i = 0;
+  for (const end = n - 3; i < end; i += 4) {
+    out[i] = table[src[i]!]!;
+    out[i + 1] = table[src[i + 1]!]!;
+    out[i + 2] = table[src[i + 2]!]!;
+    out[i + 3] = table[src[i + 3]!]!;
+  }
+  for (; i < n; i++) out[i] = table[src[i]!]!;
   return dst;
 }
 
