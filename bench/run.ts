@@ -1,7 +1,8 @@
 /**
  * The benchmark runner: `npm run bench` (full), `npm run bench -- --quick` (CI-sized), `--smoke` (seconds, for the
  * test suite). Runs each measurement (bench/<id>.ts), then writes bench/results.json, BENCHMARKS.md and
- * bench/ttft-chart.svg, after every section (an interrupted run keeps what it measured).
+ * bench/ttft-chart.svg, after every section (an interrupted run keeps what it measured); a full run also rewrites the
+ * README's table between its `<!-- bench:summary:start/end -->` markers.
  *
  * Options:
  *   --quick | --smoke        smaller sizes and fewer repetitions (every section says what it left out)
@@ -16,7 +17,7 @@ import { pathToFileURL } from "node:url";
 import { bench as download } from "./download.js";
 import { bench as format } from "./format.js";
 import { machineInfo } from "./lib/machine-info.js";
-import { renderBenchmarks, type BenchResults } from "./lib/render-markdown.js";
+import { renderBenchmarks, renderReadmeSummary, replaceBetweenMarkers, type BenchResults } from "./lib/render-markdown.js";
 import { removeBundledWorkers, REPO_ROOT } from "./lib/run-worker.js";
 import { renderLogLogChart, type ChartSeries } from "./lib/svg-chart.js";
 import type { BenchMode, BenchModule, SectionResult } from "./lib/types.js";
@@ -87,6 +88,14 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await rename(temp, path);
 }
 
+/** Rewrite the README's table between its bench markers, leaving every other line as it is. */
+async function updateReadme(results: BenchResults): Promise<void> {
+  const path = join(REPO_ROOT, "README.md");
+  const readme = await readFile(path, "utf8").catch(() => undefined);
+  const next = readme === undefined ? undefined : replaceBetweenMarkers(readme, renderReadmeSummary(results));
+  if (next !== undefined && next !== readme) await writeAtomic(path, next);
+}
+
 async function readPrevious(path: string, mode: BenchMode): Promise<BenchResults | undefined> {
   try {
     const prev = JSON.parse(await readFile(path, "utf8")) as BenchResults;
@@ -140,6 +149,8 @@ async function main(argv: string[]): Promise<void> {
     await writeAtomic(paths.results, `${JSON.stringify(results, null, 2)}\n`);
     const chartLink = chart ? relative(dirname(paths.markdown), paths.chart).split("\\").join("/") : undefined;
     await writeAtomic(paths.markdown, renderBenchmarks({ results, chartPath: chartLink, analysis: outDir ? undefined : analysis }));
+    // The README's short table follows full runs only (quick numbers are not the ones to quote).
+    if (!outDir && opts.mode === "full") await updateReadme(results);
   };
 
   try {

@@ -123,3 +123,91 @@ export function renderBenchmarks(params: { results: BenchResults; chartPath: str
   );
   return `${out.join("\n").replace(/\n{3,}/g, "\n\n")}\n`;
 }
+
+/** Start and end markers of the README's generated benchmark table. */
+export const README_MARKERS = ["<!-- bench:summary:start -->", "<!-- bench:summary:end -->"] as const;
+
+function sectionData(r: BenchResults, id: string): Record<string, unknown> | undefined {
+  return r.sections.find((s) => s.id === id)?.data;
+}
+
+/**
+ * The README's short table: one headline row per measurement, from the same results as BENCHMARKS.md.
+ * Rows whose section did not run are left out.
+ */
+export function renderReadmeSummary(r: BenchResults): string {
+  const rows: TableRow[] = [];
+  const s = (v: unknown, d = 2) => fmt(typeof v === "number" ? v : Number.NaN, d);
+  const stat = (v: unknown) => (v as { median?: number } | undefined)?.median;
+  const up = sectionData(r, "upload");
+  if (up) {
+    rows.push({
+      measurement: `upload ${fmtSize(up["sizeBytes"])} (SDK vs \`openssl\` + \`curl -T\`)`,
+      kvcdn: `${s(stat(up["ours"]))} s`,
+      baseline: `${s(stat(up["baseline"]))} s`,
+      result: `${s(up["ratio"])}× the baseline's time (target ≤ 1.10)`,
+    });
+  }
+  const down = sectionData(r, "download");
+  if (down) {
+    rows.push({
+      measurement: `download + verify ${fmtSize(down["sizeBytes"])} (vs \`curl -o\` + \`openssl\`)`,
+      kvcdn: `${s(stat(down["ours"]))} s`,
+      baseline: `${s(stat(down["baseline"]))} s`,
+      result: `${s(down["ratio"])}× (target ≤ 0.8)`,
+    });
+  }
+  const format = sectionData(r, "format");
+  if (format) {
+    const read = format["read"] as Record<string, { median: number }>;
+    rows.push({
+      measurement: `read a ${format["tokens"]}-token Qwen3-0.6B F16 \`.kv\` (vs \`fs.readFile\`)`,
+      kvcdn: `${s(read["readKv"]!.median * 1000, 0)} ms`,
+      baseline: `${s(read["readFile"]!.median * 1000, 0)} ms`,
+      result: `${s(format["readRatio"])}× (target ≤ 1.2)`,
+    });
+    const header = format["header"] as Record<string, { median: number }>;
+    rows.push({ measurement: "header-only inspect of a 4 GiB `.kv`", kvcdn: `${s(header["readKvMetadata"]!.median, 2)} ms`, baseline: "—", result: "target < 5 ms" });
+  }
+  const resume = sectionData(r, "resume");
+  if (resume) {
+    const summaries = (resume["summaries"] as Array<{ shape: string; tokens: number; prefillS: number; cachedS: number; speedup: number }>).filter((m) => m.shape === "qwen3-0.6b");
+    for (const m of summaries.filter((x) => x.tokens === 1024 || x.tokens === 4096 || x.tokens === Math.max(...summaries.map((y) => y.tokens)))) {
+      rows.push({
+        measurement: `time to first token, qwen3-0.6b fixture, ${m.tokens} tokens (from \`.kv\` vs full prefill)`,
+        kvcdn: `${s(m.cachedS, 2)} s`,
+        baseline: `${s(m.prefillS, 1)} s`,
+        result: `${s(m.speedup, 1)}× faster${m.tokens === 1024 ? " (target ≥ 20×)" : m.tokens === 4096 ? " (target ≥ 50×)" : ""}`,
+      });
+    }
+  }
+  const load = sectionData(r, "store-load");
+  if (load) {
+    rows.push({
+      measurement: `${load["files"]} concurrent 8 MiB uploads to the local store (vs one stream)`,
+      kvcdn: `${s(stat(load["concurrentMiBps"]), 0)} MiB/s`,
+      baseline: `${s(stat(load["singleMiBps"]), 0)} MiB/s`,
+      result: `${s(load["ratio"])}×, all confirmed: ${(load["failures"] as unknown[]).length === 0 ? "yes" : "no"}`,
+    });
+  }
+  const m = r.machine;
+  return (
+    `${markdownTable(rows)}\n` +
+    `${r.mode} run of \`${r.command}\`, ${r.generatedAt.slice(0, 10)}, on ${m.cpuModel} (${m.cores} cores, ${(m.ramBytes / GiB).toFixed(0)} GiB, Node ${m.node}), ` +
+    `load average ${m.loadAverageAtStart[0].toFixed(1)} at the start.\n`
+  );
+}
+
+function fmtSize(bytes: unknown): string {
+  const b = typeof bytes === "number" ? bytes : 0;
+  return b >= GiB ? `${(b / GiB).toFixed(0)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`;
+}
+
+/** Replace the text between the README markers (markers kept); the README unchanged when they are missing. */
+export function replaceBetweenMarkers(readme: string, body: string): string | undefined {
+  const [start, end] = README_MARKERS;
+  const i = readme.indexOf(start);
+  const j = readme.indexOf(end);
+  if (i < 0 || j < i) return undefined;
+  return `${readme.slice(0, i + start.length)}\n${body}${readme.slice(j)}`;
+}

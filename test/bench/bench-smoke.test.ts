@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { median, percentile } from "../../bench/lib/stats.js";
-import type { BenchResults } from "../../bench/lib/render-markdown.js";
+import { renderReadmeSummary, replaceBetweenMarkers, type BenchResults } from "../../bench/lib/render-markdown.js";
 import { breakEven } from "../../bench/resume.js";
 import { parseArgs, SECTIONS } from "../../bench/run.js";
 
@@ -32,6 +32,14 @@ describe("bench runner", () => {
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95)).toBe(10);
   });
+
+  it("rewrites only the README text between the bench markers, and leaves a README without them alone", () => {
+    const readme = "# x\n## Benchmarks\n<!-- bench:summary:start -->\nold\n<!-- bench:summary:end -->\n## Limits\n";
+    expect(replaceBetweenMarkers(readme, "| new |\n")).toBe(
+      "# x\n## Benchmarks\n<!-- bench:summary:start -->\n| new |\n<!-- bench:summary:end -->\n## Limits\n",
+    );
+    expect(replaceBetweenMarkers("# no markers\n", "| new |\n")).toBeUndefined();
+  });
 });
 
 describe("npm run bench -- --smoke", () => {
@@ -58,5 +66,7 @@ describe("npm run bench -- --smoke", () => {
     expect(markdown).toContain("](ttft-chart.svg)");
     expect(existsSync(join(out, "ttft-chart.svg"))).toBe(true);
     expect(readFileSync(join(out, "ttft-chart.svg"), "utf8")).toMatch(/^<svg[\s\S]*<path[\s\S]*<\/svg>\n$/);
+    // The README table is rendered from the same results (written to README.md by full runs only).
+    expect(renderReadmeSummary(results)).toMatch(/^\| measurement \| kvcdn \| baseline \| result \|/);
   }, 180_000);
 });
