@@ -12,5 +12,5 @@ export type { TransferPhase, TransferProgress, ProgressCallback, TransferControl
 export type { TransferRetryOptions } from "./backoff.js";
 export type { TimeoutOptions } from "./timeouts.js";
 export type { SettledItem } from "./map-settled.js";
-export { MAX_SINGLE_PUT_BYTES, planKvShards, type ShardInfo, type ShardPlan } from "./plan-kv-shards.js";
+export { MAX_SINGLE_PUT_BYTES, type ShardInfo } from "./plan-kv-shards.js";
 export { safeKvFileName } from "./resolve-destination.js";
