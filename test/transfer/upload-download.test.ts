@@ -71,4 +71,22 @@ describe("upload then download against the local store", () => {
     const result = await h.client.download(artifact.id, join(h.dir, "copy.kv"));
     expect(result).toMatchObject({ path: join(h.dir, "copy.kv"), sha256: kv.sha256, verified: true });
   });
+
+  it("without a sidecar: facts from the header, --model as model_name, and a sidecar rebuilt from the artifact on download", async () => {
+    const bare = await writeKvFixture(join(h.dir, "bare.kv"), { layers: 3, tokens: 40, sidecar: false });
+    const artifact = await uploadArtifact({ client: h.client, file: bare.path, model: "Qwen/Qwen3-0.6B", retry: FAST_RETRY });
+    expect(artifact).toMatchObject({ model_name: "Qwen/Qwen3-0.6B", name: "bare", num_layers: 3, num_tokens: 40, dtype: "F16", checksum: bare.sha256 });
+    expect(artifact.metadata.sidecar).toBeUndefined();
+    const result = await downloadArtifact({ client: h.client, source: artifact.id, dest: join(h.dir, "bare-copy.kv") });
+    expect(JSON.parse(await readFile(`${result.path}.json`, "utf8"))).toEqual({
+      model_name: "Qwen/Qwen3-0.6B",
+      num_layers: 3,
+      num_tokens: 40,
+      dtype: "F16",
+      storage_dtype: null, // the header-only fallback's value, as kvcdn-cli reports it
+      nbytes: bare.nbytes,
+      quantized: false,
+      sha256: bare.sha256,
+    });
+  });
 });
