@@ -46,6 +46,8 @@ export function decodeKv<D extends KvDtype = KvDtype>(
     sidecar?: KvSidecar | undefined;
     /** Used in error messages. */
     path?: string;
+    /** The SHA-256 of `bytes` when the caller already computed it (readKv hashes while reading); saves a pass. */
+    computedSha256?: string;
   } = {},
 ): ReadKvResult<D> {
   const { header, tensors } = parseSafetensors(bytes);
@@ -54,7 +56,7 @@ export function decodeKv<D extends KvDtype = KvDtype>(
   if (sidecar !== undefined) {
     checkSidecarAgainstFile(sidecar, layout, header.fileSize, options.path ?? "<bytes>");
     if (options.verifySha256 !== false && sidecar.sha256 !== undefined) {
-      const actual = createHash("sha256").update(bytes).digest("hex");
+      const actual = options.computedSha256 ?? createHash("sha256").update(bytes).digest("hex");
       if (actual !== sidecar.sha256) {
         throw new KvFormatError(`sha256 is ${actual} but the sidecar records ${sidecar.sha256}`, { code: "checksum_mismatch" });
       }
