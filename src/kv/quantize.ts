@@ -82,8 +82,10 @@ export function quantizeValues(values: Float32Array, name = "tensor"): { q: Uint
   const q = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const b = fround(fround(values[i]! / scale) * 127);
-    // Round half away from zero (Rust f32::round); Math.round alone sends -63.5 to -63.
-    let r = b < 0 ? -Math.round(-b) : Math.round(b);
+    // Round half away from zero (Rust f32::round); Math.round alone sends -63.5 to -63. b is an f32 with |b| <= 127,
+    // so b ± 0.5 is exact in f64 and truncating it (`| 0`) rounds half away from zero, about 2x faster than two
+    // Math.round calls and a branch (bench/format.ts).
+    let r = (b < 0 ? b - 0.5 : b + 0.5) | 0;
     if (r > 127) r = 127;
     else if (r < -127) r = -127;
     q[i] = r + 128;
