@@ -8,6 +8,8 @@
  *   --quick | --smoke        smaller sizes and fewer repetitions (every section says what it left out)
  *   --only a,b               run only these sections; the others are kept from the existing results.json
  *   --out-dir DIR            write results.json, BENCHMARKS.md and ttft-chart.svg into DIR instead
+ *   --render                 measure nothing: rewrite BENCHMARKS.md, the chart and the README table from results.json
+ *                            (after editing bench/analysis.md)
  *   --list                   print the section ids and exit
  */
 import { mkdtemp, mkdir, readFile, rm, writeFile, rename } from "node:fs/promises";
@@ -34,16 +36,18 @@ export interface RunOptions {
   only: string[] | undefined;
   outDir: string | undefined;
   list: boolean;
+  render: boolean;
 }
 
 /** Parse the runner's arguments; unknown ones are an error (exit 2). */
 export function parseArgs(argv: string[]): RunOptions {
-  const opts: RunOptions = { mode: "full", only: undefined, outDir: undefined, list: false };
+  const opts: RunOptions = { mode: "full", only: undefined, outDir: undefined, list: false, render: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") opts.mode = "quick";
     else if (a === "--smoke") opts.mode = "smoke";
     else if (a === "--list") opts.list = true;
+    else if (a === "--render") opts.render = true;
     else if (a === "--only" || a === "--out-dir") {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value`);
@@ -130,6 +134,21 @@ async function main(argv: string[]): Promise<void> {
   const failures: BenchResults["failures"] = [];
   const analysis = await readFile(join(REPO_ROOT, "bench", "analysis.md"), "utf8").catch(() => undefined);
 
+  const render = async (results: BenchResults): Promise<void> => {
+    const chart = ttftChart(results.sections);
+    if (chart) await writeAtomic(paths.chart, chart);
+    const chartLink = chart ? relative(dirname(paths.markdown), paths.chart).split("\\").join("/") : undefined;
+    await writeAtomic(paths.markdown, renderBenchmarks({ results, chartPath: chartLink, analysis: outDir ? undefined : analysis }));
+    // The README's short table follows full runs only (quick numbers are not the ones to quote).
+    if (!outDir && results.mode === "full") await updateReadme(results);
+  };
+  if (opts.render) {
+    const saved = JSON.parse(await readFile(paths.results, "utf8")) as BenchResults;
+    await render(saved);
+    log(`rendered ${paths.markdown} and ${paths.chart} from ${paths.results}`);
+    return;
+  }
+
   const write = async (): Promise<void> => {
     const sections = SECTIONS.map((s) => done.get(s.id)).filter((s): s is SectionResult => s !== undefined);
     const load = loadavg();
@@ -144,13 +163,8 @@ async function main(argv: string[]): Promise<void> {
       sections,
       failures,
     };
-    const chart = ttftChart(sections);
-    if (chart) await writeAtomic(paths.chart, chart);
     await writeAtomic(paths.results, `${JSON.stringify(results, null, 2)}\n`);
-    const chartLink = chart ? relative(dirname(paths.markdown), paths.chart).split("\\").join("/") : undefined;
-    await writeAtomic(paths.markdown, renderBenchmarks({ results, chartPath: chartLink, analysis: outDir ? undefined : analysis }));
-    // The README's short table follows full runs only (quick numbers are not the ones to quote).
-    if (!outDir && opts.mode === "full") await updateReadme(results);
+    await render(results);
   };
 
   try {

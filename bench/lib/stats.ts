@@ -82,7 +82,8 @@ export function fmt(value: number | null | undefined, digits = 2): string {
 
 /** Bytes as MiB/GiB text. */
 export function fmtBytes(bytes: number): string {
-  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  // 1000 MiB and up in GiB: a "1 GiB" Qwen3 cache is a whole number of tokens, a few KiB under 2^30.
+  if (bytes >= 1000 * 2 ** 20) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
   if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
   return `${(bytes / 1024).toFixed(1)} KiB`;
 }

@@ -11,7 +11,7 @@ export interface ChartSeries {
 
 const W = 780;
 const H = 470;
-const M = { left: 70, right: 230, top: 48, bottom: 58 };
+const M = { left: 84, right: 230, top: 48, bottom: 58 };
 
 function esc(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -64,7 +64,7 @@ export function renderLogLogChart(params: { title: string; subtitle?: string; xL
   }
   out.push(`<rect x="${M.left}" y="${M.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`);
   out.push(`<text x="${M.left + plotW / 2}" y="${H - 14}" text-anchor="middle">${esc(params.xLabel)}</text>`);
-  out.push(`<text transform="translate(18 ${M.top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(params.yLabel)}</text>`);
+  out.push(`<text transform="translate(16 ${M.top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(params.yLabel)}</text>`);
   for (const s of series) {
     if (s.points.length === 0) continue;
     const d = s.points.map((p, i) => `${i === 0 ? "M" : "L"}${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(" ");

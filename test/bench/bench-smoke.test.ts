@@ -13,7 +13,8 @@ import { parseArgs, SECTIONS } from "../../bench/run.js";
 
 describe("bench runner", () => {
   it("parses --quick, --smoke, --only and --out-dir, and rejects unknown flags and sections", () => {
-    expect(parseArgs([])).toMatchObject({ mode: "full", only: undefined });
+    expect(parseArgs([])).toMatchObject({ mode: "full", only: undefined, render: false });
+    expect(parseArgs(["--render"])).toMatchObject({ render: true });
     expect(parseArgs(["--quick", "--only", "upload,resume", "--out-dir", "/tmp/x"])).toMatchObject({
       mode: "quick",
       only: ["upload", "resume"],
