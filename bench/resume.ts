@@ -44,6 +44,8 @@ export interface LengthResult {
   /** The cached path step by step: readKv (read + SHA-256 check + parse), F16→F32, seeding, the first forward. */
   phases: Record<"readKv" | "convert" | "seed" | "forward", Stat>;
   firstTokenAgrees: boolean;
+  /** 1-minute load average when the length started and ended. */
+  loadAverage: [number, number];
   elapsedS: number;
 }
 
@@ -153,6 +155,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
         "break-even N*": fmt(m.breakEven, 3),
         "I/O share (warm / cold)": `${fmt(m.ioShare * 100, 0)}% / ${m.ioShareCold === null ? "—" : `${fmt(m.ioShareCold * 100, 0)}%`}`,
         "cached / (read + 1 decode step)": fmt(m.overhead),
+        "load avg (start → end)": r.loadAverage ? `${fmt(r.loadAverage[0], 1)} → ${fmt(r.loadAverage[1], 1)}` : "—",
       };
     });
     for (const sk of s.skipped) rows.push({ tokens: String(sk.tokens), ".kv size": "not measured", "full prefill TTFT (s)": sk.reason });
@@ -196,7 +199,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
     ),
   ];
   notes.push(
-    "TTFT excludes loading the model (the session is created once per shape; its load time is in results.json). Full prefill = `runPrefill` of context + a one-token question from an empty past (the library's default 512-token pieces), then argmax. Cached = `resumeFromCache({ kv: file, questionTokens, maxNewTokens: 1 })`: sidecar + header check, read, SHA-256 check against the sidecar, F16→F32 (the fixture graph is fp32), seed, one forward of the question token, argmax.",
+    "Prefill runs alternate with the cached-path runs (and the table shows the load average per length), so a burst of other work on the machine hits both sides. TTFT excludes loading the model (the session is created once per shape; its load time is in results.json). Full prefill = `runPrefill` of context + a one-token question from an empty past (the library's default 512-token pieces), then argmax. Cached = `resumeFromCache({ kv: file, questionTokens, maxNewTokens: 1 })`: sidecar + header check, read, SHA-256 check against the sidecar, F16→F32 (the fixture graph is fp32), seed, one forward of the question token, argmax.",
     "The `.kv` files are F16 (half of F32), written by the producer path from the prefill's own state, and read warm (page cache) or cold (pages dropped with `dd iflag=nocache` before each run). Break-even `N* = C_p / (C_p − C_l)` (kvcdn-cli plot.rs) uses C_l = the real cached TTFT; kvcdn-cli's own version uses one in-memory decode step (results.json: `breakEvenCliStyle`).",
     "The fixture graph returns logits for every input position (like onnx-community exports): at Qwen3's 151,936-token vocabulary that is about 26% of a prefill's FLOPs that a last-position-only graph (candle, kvcdn-cli) would skip, so speedups against such a runtime would be up to ~1.35× smaller.",
     "Random weights: the first tokens of the two paths agree unless F16 rounding of the cache flips a near-tie (`firstTokenAgrees` in results.json); speed does not depend on the weights.",
