@@ -44,10 +44,13 @@ describe("bench runner", () => {
 });
 
 describe("npm run bench -- --smoke", () => {
-  const out = mkdtempSync(join(tmpdir(), "kvcdn-bench-smoke-"));
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  let out = "";
+  afterAll(() => {
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
 
   it("runs every section and writes results.json, BENCHMARKS.md and the TTFT chart", () => {
+    out = mkdtempSync(join(tmpdir(), "kvcdn-bench-smoke-"));
     const run = spawnSync(process.execPath, ["--import", "tsx", "bench/run.ts", "--smoke", "--out-dir", out], {
       encoding: "utf8",
       timeout: 170_000,
