@@ -47,3 +47,23 @@ export function transferProgressView(params: { stderr: TextSink; json: boolean; 
     stop: () => multi.stop(),
   };
 }
+
+/**
+ * Run a CLI transfer with its progress view and Ctrl-C wiring: SIGINT aborts the transfer (which cleans up its
+ * temp files and orphan artifacts), and the bars are removed and the handler detached however it ends.
+ * @example const results = await runTransfer(view, ({ signal, onProgress }) => uploadMany({ client, files, signal, onProgress }))
+ */
+export async function runTransfer<T>(
+  view: TransferProgressView,
+  run: (controls: { signal: AbortSignal; onProgress: (event: TransferProgress) => void }) => Promise<T>,
+): Promise<T> {
+  const abort = new AbortController();
+  const onSignal = () => abort.abort(new Error("interrupted"));
+  process.once("SIGINT", onSignal);
+  try {
+    return await run({ signal: abort.signal, onProgress: view.onProgress });
+  } finally {
+    view.stop();
+    process.removeListener("SIGINT", onSignal);
+  }
+}

@@ -5,7 +5,7 @@ import { errorSummary } from "../../transfer/error-summary.js";
 import { cliContext } from "../cli-context.js";
 import { stderrOf } from "../cli-io.js";
 import { formatBytes } from "../format-bytes.js";
-import { transferProgressView } from "../transfer-progress.js";
+import { runTransfer, transferProgressView } from "../transfer-progress.js";
 
 interface DownloadFlags {
   output?: string;
@@ -48,24 +48,17 @@ export function registerDownloadCommand(program: Command): void {
       const ctx = cliContext(cmd);
       const client = ctx.client();
       const view = transferProgressView({ stderr: stderrOf(ctx.io), json: ctx.out.json, quiet: ctx.out.quiet });
-      const abort = new AbortController();
-      const onSignal = () => abort.abort(new Error("interrupted"));
-      process.once("SIGINT", onSignal);
-      let results: Awaited<ReturnType<typeof downloadMany>>;
-      try {
-        results = await downloadMany({
+      const results = await runTransfer(view, ({ signal, onProgress }) =>
+        downloadMany({
           client,
           sources: targets,
           dest: opts.output ?? ".",
           concurrency,
-          signal: abort.signal,
-          onProgress: view.onProgress,
+          signal,
+          onProgress,
           ...(opts.sha256 !== undefined ? { sha256: opts.sha256.toLowerCase() } : {}),
-        });
-      } finally {
-        view.stop();
-        process.removeListener("SIGINT", onSignal);
-      }
+        }),
+      );
       if (sources.length === 1 && results[0]?.status === "rejected") throw results[0].reason;
       const documents = results.map((r, i) =>
         r.status === "fulfilled"

@@ -4,7 +4,7 @@ import { uploadMany } from "../../transfer/upload-many.js";
 import { cliContext } from "../cli-context.js";
 import { stderrOf } from "../cli-io.js";
 import { formatBytes } from "../format-bytes.js";
-import { transferProgressView } from "../transfer-progress.js";
+import { runTransfer, transferProgressView } from "../transfer-progress.js";
 
 interface UploadFlags {
   name?: string;
@@ -46,27 +46,20 @@ export function registerUploadCommand(program: Command): void {
       const ctx = cliContext(cmd);
       const client = ctx.client();
       const view = transferProgressView({ stderr: stderrOf(ctx.io), json: ctx.out.json, quiet: ctx.out.quiet });
-      const abort = new AbortController();
-      const onSignal = () => abort.abort(new Error("interrupted"));
-      process.once("SIGINT", onSignal);
-      let results: Awaited<ReturnType<typeof uploadMany>>;
-      try {
-        results = await uploadMany({
+      const results = await runTransfer(view, ({ signal, onProgress }) =>
+        uploadMany({
           client,
           files,
           concurrency,
           visibility,
-          signal: abort.signal,
-          onProgress: view.onProgress,
+          signal,
+          onProgress,
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           ...(opts.description !== undefined ? { description: opts.description } : {}),
           ...(opts.model !== undefined ? { model: opts.model } : {}),
           ...(opts.sharding === false ? { sharding: false } : {}),
-        });
-      } finally {
-        view.stop();
-        process.removeListener("SIGINT", onSignal);
-      }
+        }),
+      );
       const failed = results.filter((r) => r.status === "rejected");
       if (files.length === 1 && results[0]?.status === "rejected") throw results[0].reason;
       const documents = results.map((r) => (r.status === "fulfilled" ? r.value : { file: r.item, error: errorSummary(r.reason) }));
