@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { createAtomicFile, type AtomicFile } from "../fs/atomic-file.js";
+import { writeFileAtomic, type AtomicFile } from "../fs/atomic-file.js";
 import { checkDataLength } from "./encode-safetensors.js";
 import { prepareHeader } from "./prepare-header.js";
 import type { LazyTensor, RawTensor, TensorsInput } from "./types.js";
@@ -33,16 +33,7 @@ export async function writeSafetensors(
   tensors: TensorsInput<RawTensor | LazyTensor>,
   options: WriteSafetensorsOptions = {},
 ): Promise<WriteSafetensorsResult> {
-  const file = await createAtomicFile(path, options.signal);
-  try {
-    const result = await writeSafetensorsTo(file, tensors, options);
-    await file.finish();
-    await file.commit();
-    return result;
-  } catch (e) {
-    await file.abort();
-    throw e;
-  }
+  return writeFileAtomic(path, (file) => writeSafetensorsTo(file, tensors, options), options.signal);
 }
 
 /** Write the whole safetensors stream into an open {@link AtomicFile} (not finished or committed). */
