@@ -68,3 +68,10 @@ export { quantizeKvFile, type QuantizeKvFileResult } from "./quantize-kv-file.js
 export { convertKvFile } from "./convert-kv-file.js";
 export { inspectKv, type KvInspection } from "./inspect-kv.js";
 export { carrySidecar } from "./carry-sidecar.js";
+export {
+  recordVerification,
+  readVerification,
+  isVerified,
+  verificationRecordPath,
+  type VerificationRecord,
+} from "./verification-record.js";
