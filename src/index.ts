@@ -15,8 +15,6 @@ export {
   silentLogger,
   DEFAULT_API_URL,
   DEFAULT_CDN_URL,
-  DEFAULT_ISSUER_URL,
-  DEFAULT_CLIENT_ID,
   type ConfigOptions,
   type ResolvedConfig,
   type ConfigSource,

@@ -1,7 +1,7 @@
 import { ConfigError } from "../errors/config-error.js";
 import { redact } from "../errors/redact.js";
 import { defaultConfigPath } from "./default-config-path.js";
-import { DEFAULT_API_URL, DEFAULT_CDN_URL, DEFAULT_CLIENT_ID, DEFAULT_ISSUER_URL } from "./defaults.js";
+import { DEFAULT_API_URL, DEFAULT_CDN_URL } from "./defaults.js";
 import { defaultLogger, type KvcdnLogger } from "./logger.js";
 import { readConfigFile, type ConfigFileValues } from "./read-config-file.js";
 
@@ -16,10 +16,6 @@ export interface ConfigOptions {
   apiKey?: string | undefined;
   /** Public CDN base URL. @default env KVCDN_CDN_URL, then config `cdn_url`, then "https://x.kvcdn.io" */
   cdnUrl?: string | undefined;
-  /** OIDC issuer. @default env KVCDN_ISSUER_URL, then config `issuer_url`, then "https://pocketid.kvcachestore.com" */
-  issuerUrl?: string | undefined;
-  /** OIDC client id. @default env KVCDN_CLIENT_ID, then config `client_id`, then "kvcdn-cli" */
-  clientId?: string | undefined;
   /** Environment to read `KVCDN_*` from (tests inject one). @default process.env */
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** The `config.toml` to read, or `false` to read none. @default defaultConfigPath({ env }) */
@@ -36,16 +32,12 @@ export interface ResolvedConfig {
   apiKey: string | undefined;
   /** CDN base URL without a trailing `/`. */
   cdnUrl: string;
-  /** OIDC issuer URL without a trailing `/`. */
-  issuerUrl: string;
-  /** OIDC client id. */
-  clientId: string;
   /** The config file consulted, if any (whether or not it exists). */
   configPath: string | undefined;
   /** The values read from that file (undefined when it does not exist or none was read). */
   file: ConfigFileValues | undefined;
   /** Where each setting came from. */
-  sources: { apiUrl: ConfigSource; apiKey: ConfigSource; cdnUrl: ConfigSource; issuerUrl: ConfigSource; clientId: ConfigSource };
+  sources: { apiUrl: ConfigSource; apiKey: ConfigSource; cdnUrl: ConfigSource };
 }
 
 /** A kvcdn API key: `kv_` + 64 lowercase hex (the backend accepts `kv_` + 32 or more hex). */
@@ -106,9 +98,10 @@ export function normalizeBaseUrl(value: string, where: string): string {
 }
 
 /**
- * Resolve kvcdn's settings the way the Rust CLI does (service-contract.md B.1): explicit option > environment
- * (`KVCDN_API_URL`, `KVCDN_API_KEY`, `KVCDN_CDN_URL`, `KVCDN_ISSUER_URL`, `KVCDN_CLIENT_ID`; empty = unset) >
- * `config.toml` (`api_url`, `api_key`, `cdn_url`, `issuer_url`, `client_id`) > defaults. Throws {@link ConfigError}
+ * Resolve kvcdn's settings the way the Rust CLI does (see docs/service-contract.md#configuration-and-credentials):
+ * explicit option > environment (`KVCDN_API_URL`, `KVCDN_API_KEY`, `KVCDN_CDN_URL`; empty = unset) > `config.toml`
+ * (`api_url`, `api_key`, `cdn_url`; other keys, such as the Rust CLI's OIDC `issuer_url` and `client_id`, are ignored)
+ * > defaults. Throws {@link ConfigError}
  * for malformed TOML, invalid URLs or a key with characters no HTTP header allows. Warns (never printing it) when the
  * key does not look like `kv_` + 64 hex; such keys are still used (OIDC tokens are legitimate bearers).
  * @example const { apiUrl, apiKey } = resolveConfig({ env: { KVCDN_API_KEY: key }, configPath: false })
@@ -122,8 +115,6 @@ export function resolveConfig(options: ConfigOptions = {}): ResolvedConfig {
   const [apiUrlRaw, apiUrlSource] = pick(options.apiUrl, env["KVCDN_API_URL"], file?.api_url, DEFAULT_API_URL);
   const [apiKey, apiKeySource] = pick(options.apiKey, env["KVCDN_API_KEY"], file?.api_key, undefined);
   const [cdnUrlRaw, cdnUrlSource] = pick(options.cdnUrl, env["KVCDN_CDN_URL"], file?.cdn_url, DEFAULT_CDN_URL);
-  const [issuerRaw, issuerSource] = pick(options.issuerUrl, env["KVCDN_ISSUER_URL"], file?.issuer_url, DEFAULT_ISSUER_URL);
-  const [clientId, clientIdSource] = pick(options.clientId, env["KVCDN_CLIENT_ID"], file?.client_id, DEFAULT_CLIENT_ID);
 
   const where = (source: ConfigSource, option: string, envName: string, key: string) =>
     describeSource(source, option, envName, key, configPath);
@@ -146,10 +137,8 @@ export function resolveConfig(options: ConfigOptions = {}): ResolvedConfig {
     apiUrl: normalizeBaseUrl(apiUrlRaw as string, where(apiUrlSource, "the apiUrl option", "KVCDN_API_URL", "api_url")),
     apiKey,
     cdnUrl: normalizeBaseUrl(cdnUrlRaw as string, where(cdnUrlSource, "the cdnUrl option", "KVCDN_CDN_URL", "cdn_url")),
-    issuerUrl: normalizeBaseUrl(issuerRaw as string, where(issuerSource, "the issuerUrl option", "KVCDN_ISSUER_URL", "issuer_url")),
-    clientId: clientId as string,
     configPath,
     file,
-    sources: { apiUrl: apiUrlSource, apiKey: apiKeySource, cdnUrl: cdnUrlSource, issuerUrl: issuerSource, clientId: clientIdSource },
+    sources: { apiUrl: apiUrlSource, apiKey: apiKeySource, cdnUrl: cdnUrlSource },
   };
 }

@@ -62,11 +62,12 @@ describe("resolveConfig precedence: option > env > config.toml > default", () =>
     expect([c.apiUrl, c.apiKey, c.cdnUrl]).toEqual(["https://file.example", KEY_FILE, "https://cdn.file.example"]);
   });
 
-  it("issuer and client id follow the same rules", () => {
-    const f = configFile(`issuer_url = "https://id.file.example"\nclient_id = "from-file"\n`);
-    expect(resolveConfig({ env: {}, configPath: f })).toMatchObject({ issuerUrl: "https://id.file.example", clientId: "from-file" });
-    expect(resolveConfig({ env: { KVCDN_CLIENT_ID: "from-env" }, configPath: f }).clientId).toBe("from-env");
-    expect(resolveConfig({ env: {}, configPath: false })).toMatchObject({ issuerUrl: "https://pocketid.kvcachestore.com", clientId: "kvcdn-cli" });
+  it("ignores the Rust CLI's OIDC keys like any unknown key, even with a value that is not a URL", () => {
+    const f = configFile(`api_url = "https://file.example"\nissuer_url = "not a url"\nclient_id = 7\n`);
+    const c = resolveConfig({ env: { KVCDN_ISSUER_URL: "also not a url" }, configPath: f });
+    expect(c.apiUrl).toBe("https://file.example");
+    expect(Object.keys(c).sort()).toEqual(["apiKey", "apiUrl", "cdnUrl", "configPath", "file", "sources"]);
+    expect(c.file).toEqual({ api_url: "https://file.example" });
   });
 
   it("finds the default file under XDG_CONFIG_HOME", () => {
