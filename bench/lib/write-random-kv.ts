@@ -4,7 +4,7 @@ import { writeSafetensors } from "../../src/kv/safetensors/write-safetensors.js"
 import { prepareHeader } from "../../src/kv/safetensors/prepare-header.js";
 import { writeSidecar } from "../../src/kv/sidecar.js";
 
-/** Qwen3-0.6B's cache geometry (reference/kv-format.md §7): 28 layers × 8 KV heads × head_dim 128. */
+/** Qwen3-0.6B's cache geometry (docs/kv-format.md#sizes): 28 layers × 8 KV heads × head_dim 128. */
 export const QWEN3_LAYERS = 28;
 export const QWEN3_KV_HEADS = 8;
 export const QWEN3_HEAD_DIM = 128;

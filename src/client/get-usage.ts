@@ -8,7 +8,7 @@ import { normalizeUsage, type Usage } from "./usage.js";
 /**
  * Storage usage of the caller's organization as `{used_bytes, quota_bytes, artifact_count, artifact_limit}`:
  * `GET /api/v1/usage`, or where that route is missing (the deployed service) `GET /api/v1/quota`, whose nested
- * shape is mapped (B.9).
+ * shape is mapped (docs/service-contract.md#quota-and-usage).
  */
 export async function getUsage(ctx: ClientContext, options: CallOptions = {}): Promise<Usage> {
   const call = { retry: "idempotent" as const, signal: options.signal, timeout: options.timeout };

@@ -9,7 +9,7 @@ import { getArtifact } from "./get-artifact.js";
 
 /**
  * Make an artifact `public` or `private` (`PATCH /api/v1/artifacts/{id}`) and return it. A service without that
- * route (the deployed one: A.6) gives a {@link NotFoundError} with code `unsupported` that says to use the dashboard.
+ * route (the deployed one: docs/service-contract.md#routes-the-deployed-service-lacks) gives a {@link NotFoundError} with code `unsupported` that says to use the dashboard.
  */
 export async function setVisibility(ctx: ClientContext, id: string, visibility: Visibility, options: CallOptions = {}): Promise<Artifact> {
   if (visibility !== "public" && visibility !== "private") {

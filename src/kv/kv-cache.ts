@@ -21,7 +21,7 @@ export interface KvTensor<D extends KvDtype = KvDtype> {
 
 /** One decoder layer's cache entry. */
 export interface KvLayer<D extends KvDtype = KvDtype> {
-  /** Keys: post-norm, post-RoPE, pre-GQA-repeat (see kv-format.md §2). */
+  /** Keys: post-norm, post-RoPE, pre-GQA-repeat (see docs/kv-format.md#unquantized-tensors). */
   key: KvTensor<D>;
   /** Values: raw `v_proj` output. */
   value: KvTensor<D>;

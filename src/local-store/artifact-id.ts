@@ -3,7 +3,7 @@ import { sendApiError, type Exchange } from "./exchange.js";
 
 /**
  * The route's `artifact_id`, lowercased, or undefined after answering 400 `invalid_artifact_id` when it is not a
- * UUID (service-contract B.3).
+ * UUID (docs/service-contract.md#request-bodies).
  */
 export function artifactIdParam(ex: Exchange): string | undefined {
   const id = (ex.params.artifact_id ?? "").toLowerCase();

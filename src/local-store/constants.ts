@@ -1,7 +1,7 @@
 /** The free plan's artifact limit (product documents: "Free accounts are limited to 20 artifacts"). */
 export const FREE_PLAN_ARTIFACT_LIMIT = 20;
 
-/** Default storage quota per organization: 1 TiB, the deployed backend's default (service-contract B.9). */
+/** Default storage quota per organization: 1 TiB, the deployed backend's default (docs/service-contract.md#quota-and-usage). */
 export const DEFAULT_QUOTA_BYTES = 2 ** 40;
 
 /** Largest single presigned PUT: 5 GiB, S3's single-PUT ceiling (product documents, "Large files"). */
@@ -10,7 +10,7 @@ export const MAX_SINGLE_PUT_BYTES = 5 * 2 ** 30;
 /** Presigned URL lifetime: 15 minutes, as the product documents state. */
 export const PRESIGNED_URL_TTL_MS = 15 * 60 * 1000;
 
-/** Largest JSON request body: 1 MiB, the deployed service's limit (service-contract B.3). */
+/** Largest JSON request body: 1 MiB, the deployed service's limit (docs/service-contract.md#request-bodies). */
 export const MAX_JSON_BODY_BYTES = 2 ** 20;
 
 /** Organization slug of the dev key created on first start. */

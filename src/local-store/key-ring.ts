@@ -77,7 +77,7 @@ export class KeyRing {
 
   /**
    * The principal of an `Authorization` header, or undefined. Exactly `Bearer <token>` (capital B, one space), as
-   * the deployed service requires (service-contract B.2).
+   * the deployed service requires (docs/service-contract.md#authentication).
    */
   resolve(authorization: string | undefined): Principal | undefined {
     const m = authorization === undefined ? null : /^Bearer (\S+)$/.exec(authorization);

@@ -41,7 +41,7 @@ const sameText = (a: string, b: string): boolean => {
 
 /**
  * Issues and verifies S3 SigV4 query-presigned URLs for the store's `/storage/{key}` route, with
- * `@smithy/signature-v4` on both sides (TOOLCHAIN.md, "The SigV4 verifier"): the verifier rebuilds the request from
+ * `@smithy/signature-v4` on both sides (docs/toolchain.md#sigv4-verifier): the verifier rebuilds the request from
  * what arrived (method, raw path, query, the headers named in `X-Amz-SignedHeaders`) and recomputes the signature.
  */
 export class Presigner {

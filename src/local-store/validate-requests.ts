@@ -110,7 +110,7 @@ export interface NewArtifactInput {
 /**
  * Validate `POST /api/v1/artifacts/upload-url` (openapi.yaml `UploadUrlRequest`). The display name defaults to
  * `metadata.name`, then `model_name`; `storage_dtype`, `num_layers` and `quantized` fall back to `metadata`
- * (where kvcdn-cli puts them, service-contract B.4).
+ * (where kvcdn-cli puts them, docs/service-contract.md#upload-url).
  */
 export function checkUploadUrlRequest(body: Json): Checked<NewArtifactInput> {
   const f = new FieldChecks(body);

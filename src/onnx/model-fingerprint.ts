@@ -2,7 +2,7 @@ import type { KvFingerprint } from "../kv/index.js";
 
 /**
  * The identity of a model, written into a `.kv` sidecar's `fingerprint` and checked before a cache is loaded
- * (kv-format.md §9): the sidecar's {@link KvFingerprint} fields, without its extra keys.
+ * (docs/kv-format.md#fingerprint): the sidecar's {@link KvFingerprint} fields, without its extra keys.
  */
 export type ModelFingerprint = Pick<
   KvFingerprint,

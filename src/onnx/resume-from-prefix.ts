@@ -32,7 +32,7 @@ export interface ResumeFromPrefixOptions extends DecodeOptions, KvLoadOptions {
  * Partial prefix reuse: find the longest common token prefix `p` of the cache's `tokens` and a new prompt (capped so
  * at least one prompt token is run), keep only the first `p` positions of every K/V tensor, and prefill the rest of
  * the prompt from position `p`. Stale positions past `p` are dropped, never attended to (unlike kvcdn-cli's
- * search/tree, kv-format.md §8.1). With `p = 0` it is a plain full prefill.
+ * search/tree, docs/kv-format.md#defects-of-kvcdn-cli-we-do-not-copy). With `p = 0` it is a plain full prefill.
  * @throws {CacheInputError} `no_tokens` when the cache's sidecar has no `tokens`.
  * @example
  * const out = await resumeFromPrefix({ model, kv: "ctx.kv", prompt: context + "\nAnother question?" }).collect();

@@ -59,7 +59,7 @@ class GraphBuilder {
 }
 
 /**
- * Build the Qwen3 decoder graph with the onnx-community I/O contract (`reference/ml-runtime.md` §2):
+ * Build the Qwen3 decoder graph with the onnx-community I/O contract (docs/runtime.md#graph-inputs-and-outputs):
  * inputs `input_ids`, `attention_mask`, `position_ids` (int64) and `past_key_values.{i}.key|value` (float32
  * `[batch, kv_heads, past, head_dim]`); outputs `logits` and `present.{i}.key|value`.
  *

@@ -82,7 +82,7 @@ export function listArtifacts(client: KvcdnClient, signal: AbortSignal | undefin
   return client.list({ ...query, ...signalOption(signal) });
 }
 
-/** The artifact's SHA-256 under any of its names. */
+/** The artifact's SHA-256 in lowercase hex, or undefined when the service recorded none (aliases were merged by normalizeArtifact). */
 export function artifactChecksum(artifact: Artifact | undefined): string | undefined {
   return artifact?.checksum?.toLowerCase() ?? undefined;
 }

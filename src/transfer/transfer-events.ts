@@ -11,8 +11,10 @@ export type TransferEvent<R> = TransferProgress | TransferDone<R>;
 
 /**
  * Run a transfer and expose it as an async iterator of its progress events, ending with `{ phase: "done", result }`.
- * Events are not lost: consecutive events of the same phase are coalesced while the consumer is busy (only the
- * latest matters). Leaving the loop early aborts the transfer and waits for its clean-up.
+ * While the consumer is busy, consecutive events of the same phase, file and artifact are coalesced into the latest
+ * one (their byte counts only grow, so the latest says all the skipped ones did); a change of phase, file or artifact
+ * is always delivered, and the `done` event comes last. Leaving the loop early aborts the transfer and waits for its
+ * clean-up.
  * @example for await (const e of transferEvents((ctl) => uploadArtifact({ ...params, ...ctl }))) console.log(e.phase)
  */
 export async function* transferEvents<R>(

@@ -46,7 +46,7 @@ export interface GenerateFromCacheResult {
 
 /**
  * Seed transformers.js `generate()` with a `.kv` cache, following the rules that make seeding correct
- * (ml-runtime.md §3): the full ids (cached prefix + suffix) with a full-length attention mask, at least one uncached
+ * (docs/runtime.md#transformersjs-seeding): the full ids (cached prefix + suffix) with a full-length attention mask, at least one uncached
  * token, and a fresh `DynamicCache` for every call, so the caller's cache is never mutated. Checks that the ids start
  * with the cached tokens and that the cache's layers, KV heads and head_dim match the model's config.
  * @throws {CacheInputError} `no_tokens`, `prefix_mismatch` or `fully_cached`, each saying what to do.
@@ -114,7 +114,7 @@ export async function generateFromCache(options: GenerateFromCacheOptions): Prom
   }
 
   const input_ids = new Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]);
-  // Full-length mask: generate() runs only the uncached suffix, at positions cumsum(mask) − 1 = p … (ml-runtime.md §3).
+  // Full-length mask: generate() runs only the uncached suffix, at positions cumsum(mask) − 1 = p … (docs/runtime.md#transformersjs-seeding).
   const attention_mask = new Tensor("int64", new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
   const past_key_values =
     p === 0 ? null : await kvToDynamicCache(p === info.numTokens ? cache : sliceTokens(cache, p), { dtype });

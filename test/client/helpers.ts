@@ -49,7 +49,11 @@ export function wireArtifact(id: string, extra: Record<string, unknown> = {}): R
   };
 }
 
-/** Turn off real network access and clear interceptors between tests. */
+/**
+ * Refuse real network connections for the rest of this test file (each file runs in its own process), so a request
+ * no interceptor matches fails instead of leaving the machine. It does not clear interceptors: callers do that with
+ * `afterEach(() => nock.cleanAll())`.
+ */
 export function useNock(): void {
   nock.disableNetConnect();
 }

@@ -8,7 +8,7 @@ afterEach(() => nock.cleanAll());
 
 const ROUTE_404 = (path: string) => ({ message: `Route GET:${path} not found`, error: "Not Found", statusCode: 404 });
 
-/** A list item exactly as the deployed backend sends it (B.7). */
+/** A list item exactly as the deployed backend sends it (docs/service-contract.md#list-and-paging). */
 const deployedItem = {
   artifact_id: "11111111-2222-3333-4444-555555555555",
   model_name: "Qwen system prompt",

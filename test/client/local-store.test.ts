@@ -66,7 +66,7 @@ describe("client against the local store", () => {
     expect(storage.every((e) => !e.hasAuthorization)).toBe(true);
     expect(api.length).toBeGreaterThanOrEqual(2);
     expect(api.every((e) => e.hasAuthorization && e.headers["user-agent"]?.startsWith("kvcdn/"))).toBe(true);
-    // download-url, verify and GETs carry no body and no Content-Type (B.3).
+    // download-url, verify and GETs carry no body and no Content-Type (docs/service-contract.md#request-bodies).
     for (const e of api.filter((x) => x.method === "GET" || x.method === "DELETE" || x.path.endsWith("/download-url") || x.path.endsWith("/verify"))) {
       expect(e.headers["content-type"]).toBeUndefined();
     }

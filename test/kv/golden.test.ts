@@ -1,5 +1,5 @@
 // Golden files come from test/fixtures/kv/make_golden.py, an independent numpy/struct/json implementation of
-// kv-format.md. Our writer must reproduce them byte for byte and our reader must read them.
+// docs/kv-format.md. Our writer must reproduce them byte for byte and our reader must read them.
 import { createHash } from "node:crypto";
 import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -47,7 +47,7 @@ describe("golden fixtures", () => {
     }
   });
 
-  it("match the kv-format.md worked examples: F16 456 bytes with N = 256, quantized 608 bytes with N = 488", async () => {
+  it("match the worked examples of docs/kv-format.md#worked-examples: F16 456 bytes with N = 256, quantized 608 bytes with N = 488", async () => {
     const f16 = await readSafetensorsHeader(fixture("golden-f16.kv"));
     expect([f16.fileSize, f16.headerLength]).toEqual([456, 256]);
     const q8 = await readSafetensorsHeader(fixture("golden-q8.kv"));

@@ -38,7 +38,7 @@ function exactTie(s: number, k: number): number | undefined {
 }
 
 describe("quantizeValues (kvcdn-cli kv_quant.rs, bit-exact)", () => {
-  it("gives s = 2 and q = [192, 64, 144, 1] for [1, -1, 0.25, -2] (kv-format.md worked example)", () => {
+  it("gives s = 2 and q = [192, 64, 144, 1] for [1, -1, 0.25, -2] (docs/kv-format.md#worked-examples)", () => {
     const { q, scale } = codes([1, -1, 0.25, -2]);
     expect(scale).toBe(2);
     expect(Array.from(q)).toEqual([192, 64, 144, 1]);

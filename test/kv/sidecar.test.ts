@@ -17,7 +17,7 @@ import {
   type KvSidecar,
 } from "../../src/kv/index.js";
 
-// kv-format.md §4: "How are you doing?" prefilled with Qwen3-0.6B at F16, as kvcdn-cli writes it.
+// docs/kv-format.md#worked-examples: "How are you doing?" prefilled with Qwen3-0.6B at F16, as kvcdn-cli writes it.
 const QWEN3_SIDECAR = `{
   "model_name": "Qwen/Qwen3-0.6B",
   "num_layers": 28,

@@ -53,7 +53,7 @@ describe("plan limits", () => {
   });
 });
 
-describe("request bodies (service-contract B.3)", () => {
+describe("request bodies (docs/service-contract.md#request-bodies)", () => {
   it("answers an empty JSON body with 400, a body over 1 MiB with 413, another content type with 415", async () => {
     store = await startLocalStore();
     const path = "/api/v1/artifacts/upload-url";

@@ -56,7 +56,7 @@ describe("config files", () => {
   });
 
   it("tokenizer.json and tokenizer_config.json are the real Qwen3 files, byte for byte", async () => {
-    // sha256 of Qwen/Qwen3-0.6B's tokenizer.json (reference/ml-runtime.md §5).
+    // sha256 of Qwen/Qwen3-0.6B's tokenizer.json (docs/runtime.md#tokenizer-files).
     expect(await sha256(join(dir, "tokenizer.json"))).toBe("aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4");
     const require = createRequire(import.meta.url);
     expect(await sha256(join(dir, "tokenizer_config.json"))).toBe(
