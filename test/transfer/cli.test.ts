@@ -97,6 +97,12 @@ describe("kvcdn upload / download", () => {
     expect((await kvcdn("upload", kvs[0]?.path as string, kvs[1]?.path as string, "--name", "x")).code).toBe(2);
     expect((await kvcdn("download", "abc", "--org", "acme")).code).toBe(2);
     expect((await kvcdn("download", "abc", "--concurrency", "0")).code).toBe(2);
+    for (const flag of ["--name", "--model"]) {
+      const r = await kvcdn("upload", kvs[0]?.path as string, flag, "");
+      expect(r).toMatchObject({ code: 2, stderr: expect.stringContaining(`${flag} must not be empty`) });
+      expect((await kvcdn("upload", kvs[0]?.path as string, flag, "  ")).code).toBe(2);
+    }
+    expect(await h.artifacts()).toEqual([]);
   });
 
   it("never prints the API key", async () => {
