@@ -1,8 +1,10 @@
 import { isNotFoundError } from "../errors/not-found-error.js";
+import { isMissingRoute } from "./artifact-path.js";
 import { callApi } from "./call-api.js";
 import type { ClientContext } from "./client-context.js";
 import type { CallOptions } from "./client-options.js";
 import { invalidResponse } from "./invalid-response.js";
+import { unsupportedRouteError } from "./unsupported-route-error.js";
 import { normalizeUsage, type Usage } from "./usage.js";
 
 /**
@@ -19,7 +21,14 @@ export async function getUsage(ctx: ClientContext, options: CallOptions = {}): P
   } catch (e) {
     if (!isNotFoundError(e)) throw e;
     path = "/api/v1/quota";
-    result = await callApi(ctx, { ...call, method: "GET", path }, (signal) => ctx.api.GET("/api/v1/quota", { signal }));
+    try {
+      result = await callApi(ctx, { ...call, method: "GET", path }, (signal) => ctx.api.GET("/api/v1/quota", { signal }));
+    } catch (e2) {
+      if (isNotFoundError(e2) && isMissingRoute(e2)) {
+        throw unsupportedRouteError(e2, { apiUrl: ctx.apiUrl, method: "GET", path: "/api/v1/usage or /api/v1/quota", what: "report usage" });
+      }
+      throw e2;
+    }
   }
   const usage = normalizeUsage(result.data);
   if (usage === undefined) throw invalidResponse(result.response, `GET ${path}`, "its body holds no usage figures", result.data);

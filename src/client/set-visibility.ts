@@ -1,15 +1,17 @@
 import { KvcdnError } from "../errors/kvcdn-error.js";
-import { isNotFoundError, NotFoundError } from "../errors/not-found-error.js";
+import { isNotFoundError } from "../errors/not-found-error.js";
 import { isFullArtifact, normalizeArtifact, type Artifact, type Visibility } from "./artifact.js";
 import { encodeArtifactId, isMissingRoute } from "./artifact-path.js";
 import { callApi } from "./call-api.js";
 import type { ClientContext } from "./client-context.js";
 import type { CallOptions } from "./client-options.js";
 import { getArtifact } from "./get-artifact.js";
+import { unsupportedRouteError } from "./unsupported-route-error.js";
 
 /**
  * Make an artifact `public` or `private` (`PATCH /api/v1/artifacts/{id}`) and return it. A service without that
- * route (the deployed one: docs/service-contract.md#routes-the-deployed-service-lacks) gives a {@link NotFoundError} with code `unsupported` that says to use the dashboard.
+ * route (the deployed one: docs/service-contract.md#routes-the-deployed-service-lacks) gives a `NotFoundError` with code
+ * `unsupported` (see {@link unsupportedRouteError}).
  */
 export async function setVisibility(ctx: ClientContext, id: string, visibility: Visibility, options: CallOptions = {}): Promise<Artifact> {
   if (visibility !== "public" && visibility !== "private") {
@@ -26,10 +28,7 @@ export async function setVisibility(ctx: ClientContext, id: string, visibility: 
     ));
   } catch (e) {
     if (isNotFoundError(e) && isMissingRoute(e)) {
-      throw new NotFoundError(
-        `This KV Cache Store (${ctx.apiUrl}) cannot change visibility through the API (no PATCH ${path}); use the dashboard at kvcachestore.com/app`,
-        { status: e.status, url: e.url, method: "PATCH", requestId: e.requestId, body: e.body, code: "unsupported" },
-      );
+      throw unsupportedRouteError(e, { apiUrl: ctx.apiUrl, method: "PATCH", path, what: "change visibility" });
     }
     throw e;
   }

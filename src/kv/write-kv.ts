@@ -1,11 +1,10 @@
 import { Buffer } from "node:buffer";
-import { unlink } from "node:fs/promises";
 import { VERSION } from "../version.js";
 import { KvFormatError } from "../errors/kv-format-error.js";
 import { castKvArray } from "./cast-kv.js";
 import { ensureKvExtension } from "./ensure-kv-extension.js";
 import { createAtomicFile, type AtomicFile } from "./fs/atomic-file.js";
-import { asLocalFileError } from "./fs/local-file.js";
+import { commitKvPair } from "./fs/commit-kv-pair.js";
 import { f32ScalarBytes, kvArrayBytes, kvRawTensor } from "./kv-bytes.js";
 import { isKvDtype, validateKvCache, type KvCache, type KvDtype } from "./kv-cache.js";
 import { validateQuantizedKv, type QuantizedKv } from "./quantize.js";
@@ -51,7 +50,8 @@ export interface WriteKvResult {
 /**
  * Write a cache (or a quantized cache) as `.kv` + `.kv.json`, byte-compatible with kvcdn-cli. Tensors stream to a
  * temporary file (converted one at a time if `dtype` is given), then the sidecar is written to its own temporary
- * file, and only then are both renamed into place, `.kv` first. On failure neither destination is touched.
+ * file, and only then are both committed as a pair (see {@link commitKvPair}: a reader never sees the new `.kv` beside the
+ * old sidecar, even after a crash). On failure neither destination is touched.
  * @example await writeKv("ctx.kv", cache, { sidecar: { model_name: "Qwen/Qwen3-0.6B", prompt, tokens } })
  */
 export async function writeKv(path: string, cache: KvCache | QuantizedKv, options: WriteKvOptions = {}): Promise<WriteKvResult> {
@@ -91,12 +91,7 @@ export async function writeKv(path: string, cache: KvCache | QuantizedKv, option
       await scFile.write(Buffer.from(formatSidecar(sidecar, { cliCompatible: options.cliCompatible === true }), "utf8"));
       await scFile.finish();
     }
-    for (const f of files) await f.commit();
-    if (options.sidecar === false) {
-      await unlink(sidecarPath(kvPath)).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== "ENOENT") throw asLocalFileError(e, sidecarPath(kvPath), "remove the stale sidecar");
-      });
-    }
+    await commitKvPair({ kv: kvFile, sidecar: files[1], sidecarPath: sidecarPath(kvPath) });
     return { path: kvPath, sidecarPath: scPath, sidecar, nbytes: written.byteLength, sha256: written.sha256! };
   } catch (e) {
     for (const f of files) await f.abort();

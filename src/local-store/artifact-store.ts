@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { fsyncDir, isAtomicTempName, writeFileAtomic } from "./atomic-write.js";
+import { fsyncDir, isAtomicTempName, writeFileAtomic } from "../kv/fs/atomic-file.js";
 import type { ArtifactRecord } from "./types.js";
 
 /** Artifact ids are UUIDs; anything else never names a file here. */

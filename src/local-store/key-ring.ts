@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "./atomic-write.js";
+import { writeFileAtomic } from "../kv/fs/atomic-file.js";
 import { DEV_ORG_SLUG, DEV_PROJECT_SLUG } from "./constants.js";
 import { LocalStoreError } from "./local-store-error.js";
 import type { ApiKeyGrant, Principal } from "./types.js";

@@ -98,6 +98,7 @@ export async function startLocalStore(options: LocalStoreOptions = {}): Promise<
       now,
       maxJsonBytes: options.maxJsonBytes ?? MAX_JSON_BODY_BYTES,
       presignTtlMs: options.presignTtlMs ?? PRESIGNED_URL_TTL_MS,
+      dropMetadata: options.dropMetadata === true,
       usedPutUrls: new Set(),
       keyUseLoggedAt: new Map(),
       log,

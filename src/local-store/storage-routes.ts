@@ -3,7 +3,7 @@ import { open, rename, stat, unlink } from "node:fs/promises";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { UUID_PATTERN } from "./artifact-store.js";
-import { fsyncDir } from "./atomic-write.js";
+import { fsyncDir } from "../kv/fs/atomic-file.js";
 import { sendS3Error, type Exchange } from "./exchange.js";
 import type { PresignCheck } from "./sigv4.js";
 import { serveBlob } from "./serve-blob.js";

@@ -21,6 +21,8 @@ export interface StoreContext {
   now: () => number;
   maxJsonBytes: number;
   presignTtlMs: number;
+  /** Discard `metadata` and `description` of uploads, as the deployed backend does. */
+  dropMetadata: boolean;
   /** Artifacts whose single-use PUT URL has been used (a PUT arrived with a valid signature). */
   usedPutUrls: Set<string>;
   /** When each key's use was last written to the audit log (epoch ms). */

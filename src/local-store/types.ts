@@ -44,6 +44,13 @@ export interface LocalStoreOptions {
   now?: () => number;
   /** Largest JSON request body in bytes. @default 1048576 (1 MiB) */
   maxJsonBytes?: number;
+  /**
+   * Behave like the deployed backend (see docs/service-contract.md Part B): keep only its own fields of an upload
+   * (`model_name`, `name`, `dtype`, `num_tokens`, sizes, checksum) and discard `metadata` and `description`, so
+   * clients can be tested against what that service really keeps.
+   * @default false
+   */
+  dropMetadata?: boolean;
   /** Allow fault injection through `store.faults` (loopback hosts only). @default false */
   faults?: boolean;
   /** Receives one line per request and warnings (the CLI writes them to stderr). @default no logging */

@@ -39,7 +39,8 @@ export async function createUploadUrl(ctx: StoreContext, ex: Exchange): Promise<
   if (!body) return;
   const checked = checkUploadUrlRequest(body);
   if (!checked.ok) return invalid(ex, checked.issues);
-  const input = checked.value;
+  // The deployed backend derives the name from metadata.name first, then drops metadata and description.
+  const input = ctx.dropMetadata ? { ...withoutMetadata(checked.value), description: null } : checked.value;
 
   type Created = { record: ArtifactRecord } | { refusal: NonNullable<ReturnType<typeof refuseUpload>>; usage: OrgUsage };
   const created = await ctx.orgLocks.run(principal.org, async (): Promise<Created> => {
@@ -200,4 +201,9 @@ export async function createDownloadUrl(ctx: StoreContext, ex: Exchange): Promis
     checksum: record.checksum,
   };
   sendJson(ex, 200, response);
+}
+
+function withoutMetadata<T extends { metadata?: unknown }>(value: T): Omit<T, "metadata"> {
+  const { metadata: _dropped, ...rest } = value;
+  return rest;
 }

@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { basename, join, resolve, sep } from "node:path";
 import { LocalFileError } from "../errors/index.js";
 
@@ -19,14 +19,21 @@ export function safeKvFileName(id: string): string {
 }
 
 /**
- * Where a download goes. A `dest` that is an existing directory, or ends with a path separator, receives
- * `<id>.kv` (made safe by {@link safeKvFileName}); any other `dest` is the file path itself.
+ * Where a download goes. A `dest` that is an existing directory, or ends with a path separator (created if
+ * missing), receives `<id>.kv` (made safe by {@link safeKvFileName}); any other `dest` is the file path itself.
  * @example await resolveDestination({ dest: "./caches/", id }) // "/abs/caches/<id>.kv"
  */
 export async function resolveDestination(params: { dest: string; id: string | undefined }): Promise<string> {
   const { dest } = params;
   const isDirLike = dest.endsWith("/") || dest.endsWith(sep);
-  const info = await stat(dest).catch(() => undefined);
+  let info = await stat(dest).catch(() => undefined);
+  if (isDirLike && info === undefined) {
+    // `-o caches/` names a directory: make it, as `cp x caches/` cannot but a download tool should.
+    await mkdir(dest, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new LocalFileError(`Cannot create the destination directory ${dest}: ${e.message}`, dest, { cause: e, code: e.code ?? "EIO" });
+    });
+    info = await stat(dest);
+  }
   if (isDirLike || info?.isDirectory()) {
     if (info === undefined) throw new LocalFileError(`Destination directory ${dest} does not exist`, dest, { code: "ENOENT" });
     if (!info.isDirectory()) throw new LocalFileError(`Destination ${dest} is not a directory`, dest, { code: "ENOTDIR" });

@@ -106,9 +106,26 @@ describe("routes the deployed service lacks", () => {
     expect(await makeClient().usage()).toEqual({ used_bytes: 300, quota_bytes: 1000, artifact_count: 2, artifact_limit: 20 });
   });
 
-  it("setVisibility() on a service without PATCH says to use the dashboard", async () => {
-    nock(API).patch("/api/v1/artifacts/a1").reply(404, { message: "Route PATCH:/api/v1/artifacts/a1 not found", error: "Not Found", statusCode: 404 });
-    await expect(makeClient().setVisibility("a1", "public")).rejects.toMatchObject({ name: "NotFoundError", code: "unsupported", message: expect.stringMatching(/use the dashboard/) });
+  it("setVisibility() on a service without PATCH sends only users of the hosted service to its dashboard", async () => {
+    const missing = { message: "Route PATCH:/api/v1/artifacts/a1 not found", error: "Not Found", statusCode: 404 };
+    nock(API).patch("/api/v1/artifacts/a1").reply(404, missing);
+    const selfHosted = await makeClient().setVisibility("a1", "public").catch((e: unknown) => e);
+    expect(selfHosted).toMatchObject({ name: "NotFoundError", code: "unsupported", message: expect.stringMatching(/cannot change visibility/) });
+    expect((selfHosted as Error).message).not.toMatch(/kvcachestore|dashboard/);
+
+    const HOSTED = "https://api.kvcachestore.com";
+    nock(HOSTED).patch("/api/v1/artifacts/a1").reply(404, missing);
+    await expect(makeClient({ apiUrl: HOSTED }).setVisibility("a1", "public")).rejects.toMatchObject({
+      code: "unsupported",
+      message: expect.stringMatching(/use the dashboard at kvcachestore\.com\/app/),
+    });
+  });
+
+  it("usage() on a service with neither /usage nor /quota says so, without the hosted dashboard", async () => {
+    nock(API).get("/api/v1/usage").reply(404, ROUTE_404("/api/v1/usage")).get("/api/v1/quota").reply(404, ROUTE_404("/api/v1/quota"));
+    const e = await makeClient().usage().catch((x: unknown) => x);
+    expect(e).toMatchObject({ name: "NotFoundError", code: "unsupported", message: expect.stringMatching(/cannot report usage/) });
+    expect((e as Error).message).not.toMatch(/kvcachestore|dashboard/);
   });
 
   it("setVisibility() sends {visibility} and returns the artifact", async () => {

@@ -92,11 +92,26 @@ describe("kvcdn upload / download", () => {
     expect(await readFile(dest, "utf8")).toBe("old");
   });
 
+  it("download -o into a directory that does not exist yet (trailing /) creates it", async () => {
+    const { id } = JSON.parse((await kvcdn("--json", "upload", kvs[0]?.path as string)).stdout) as { id: string };
+    const out = join(h.dir, "fresh", "caches") + "/";
+    const down = await kvcdn("--json", "download", id, "-o", out);
+    expect(down.code).toBe(0);
+    expect(JSON.parse(down.stdout)).toMatchObject({ path: join(out, `${id}.kv`), sha256: kvs[0]?.sha256 });
+    expect((await readFile(join(out, `${id}.kv`))).byteLength).toBe(kvs[0]?.nbytes);
+  });
+
   it("rejects bad flags with exit 2", async () => {
     expect((await kvcdn("upload", kvs[0]?.path as string, "--visibility", "secret")).code).toBe(2);
     expect((await kvcdn("upload", kvs[0]?.path as string, kvs[1]?.path as string, "--name", "x")).code).toBe(2);
     expect((await kvcdn("download", "abc", "--org", "acme")).code).toBe(2);
     expect((await kvcdn("download", "abc", "--concurrency", "0")).code).toBe(2);
+    for (const flag of ["--name", "--model"]) {
+      const r = await kvcdn("upload", kvs[0]?.path as string, flag, "");
+      expect(r).toMatchObject({ code: 2, stderr: expect.stringContaining(`${flag} must not be empty`) });
+      expect((await kvcdn("upload", kvs[0]?.path as string, flag, "  ")).code).toBe(2);
+    }
+    expect(await h.artifacts()).toEqual([]);
   });
 
   it("never prints the API key", async () => {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,8 +46,9 @@ describe("resolveDestination", () => {
     expect(await resolveDestination({ dest: join(dir, "mine.kv"), id: "abc" })).toBe(join(dir, "mine.kv"));
   });
 
-  it("refuses a trailing-slash destination that is not an existing directory", async () => {
-    await expect(resolveDestination({ dest: join(dir, "nope") + "/", id: "a" })).rejects.toMatchObject({ name: "LocalFileError", code: "ENOENT" });
+  it("creates a missing trailing-slash destination as a directory, and refuses one that is a file", async () => {
+    expect(await resolveDestination({ dest: join(dir, "new", "sub") + "/", id: "a" })).toBe(join(dir, "new", "sub", "a.kv"));
+    expect((await stat(join(dir, "new", "sub"))).isDirectory()).toBe(true);
     await writeFile(join(dir, "file"), "x");
     await expect(resolveDestination({ dest: join(dir, "file") + "/", id: "a" })).rejects.toMatchObject({ name: "LocalFileError" });
   });

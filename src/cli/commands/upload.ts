@@ -40,6 +40,10 @@ export function registerUploadCommand(program: Command): void {
       if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
         cmd.error(`--concurrency must be a positive integer, not ${JSON.stringify(opts.concurrency)}`, { exitCode: 2, code: "kvcdn.usage" });
       }
+      for (const [flag, value] of [["--name", opts.name], ["--model", opts.model]] as const) {
+        // An empty value would reach the service as a nameless artifact (or a model nobody can search for).
+        if (value !== undefined && value.trim() === "") cmd.error(`${flag} must not be empty`, { exitCode: 2, code: "kvcdn.usage" });
+      }
       if (opts.name !== undefined && files.length > 1) {
         cmd.error("--name applies to one file; upload several files without it (each is named after its file)", { exitCode: 2, code: "kvcdn.usage" });
       }

@@ -6,6 +6,14 @@ import { asLocalFileError, onFile } from "./local-file.js";
 /** Largest single `write`/`read` call: Node refuses more than 2 GiB − 1 per call. */
 export const IO_CHUNK_BYTES = 1 << 30;
 
+/** Options of {@link createAtomicFile} and {@link writeFileAtomic}. */
+export interface AtomicFileOptions {
+  /** Abort the write; the temporary file is removed and the destination untouched. */
+  signal?: AbortSignal | undefined;
+  /** Permission bits of the new file (e.g. `0o600` for a key file). @default 0o644 */
+  mode?: number;
+}
+
 /** A temporary file next to its destination that becomes the destination only on {@link AtomicFile.commit}. */
 export interface AtomicFile {
   /** Open handle on the temporary file. */
@@ -20,17 +28,43 @@ export interface AtomicFile {
   write(bytes: Uint8Array, onChunk?: (chunk: Uint8Array) => void): Promise<void>;
   /** fsync and close; the data is durable but still under the temporary name. */
   finish(): Promise<void>;
-  /** Rename over the destination (after {@link AtomicFile.finish}). */
+  /** Rename over the destination (after {@link AtomicFile.finish}) and fsync the directory, so the rename is durable. */
   commit(): Promise<void>;
   /** Close and delete the temporary file; safe to call at any point, and more than once. */
   abort(): Promise<void>;
 }
 
-/** Create `<dir>/.<name>.<random>.tmp` exclusively, next to `path`. */
-export async function createAtomicFile(path: string, signal?: AbortSignal): Promise<AtomicFile> {
+/** The temporary name `createAtomicFile` uses for `path`: hidden, unique, in the same directory. */
+export function atomicTempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/** True for names of temporary files {@link createAtomicFile} makes (left behind only by a crash). */
+export const isAtomicTempName = (name: string): boolean => name.startsWith(".") && name.endsWith(".tmp");
+
+/**
+ * Make a directory entry change (create, rename, unlink) durable. Linux needs the directory itself fsynced;
+ * platforms that cannot open or sync a directory (Windows) make renames durable on their own, so errors are ignored.
+ * @example await fsyncDir("/data/artifacts")
+ */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r").catch(() => undefined);
+  if (handle === undefined) return;
+  await handle.sync().catch(() => undefined);
+  await handle.close().catch(() => undefined);
+}
+
+/**
+ * Create `<dir>/.<name>.<pid>.<random>.tmp` exclusively, next to `path`. The one durable write path of the package:
+ * write, {@link AtomicFile.finish} (fsync), {@link AtomicFile.commit} (rename + directory fsync).
+ * @example const f = await createAtomicFile("out.bin"); await f.write(bytes); await f.finish(); await f.commit()
+ */
+export async function createAtomicFile(path: string, signalOrOptions?: AbortSignal | AtomicFileOptions): Promise<AtomicFile> {
+  const options: AtomicFileOptions = signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : (signalOrOptions ?? {});
+  const { signal } = options;
   signal?.throwIfAborted();
-  const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await onFile(path, "create a temporary file for", () => open(tempPath, "wx", 0o644));
+  const tempPath = atomicTempPath(path);
+  const handle = await onFile(path, "create a temporary file for", () => open(tempPath, "wx", options.mode ?? 0o644));
   let position = 0;
   let closed = false;
   let gone = false;
@@ -67,6 +101,7 @@ export async function createAtomicFile(path: string, signal?: AbortSignal): Prom
       signal?.throwIfAborted();
       await onFile(path, "rename a temporary file to", () => rename(tempPath, path));
       gone = true;
+      await fsyncDir(dirname(path));
     },
     async abort() {
       if (!closed) {
@@ -82,13 +117,21 @@ export async function createAtomicFile(path: string, signal?: AbortSignal): Prom
 }
 
 /**
- * Write a file atomically: `fill` writes into a temporary file, which is fsynced and renamed over `path`.
- * On any error (or abort) the temporary file is removed and `path` is untouched.
+ * Write a file so that a crash at any instant leaves either the old or the new content, never a mix: `content`
+ * (bytes, text, or a function that writes into the temporary file) goes to a sibling temporary file, which is
+ * fsynced, renamed over `path`, and the directory fsynced. On any error (or abort) the temporary file is removed and
+ * `path` is untouched.
+ * @example await writeFileAtomic("keys.json", JSON.stringify(keys), { mode: 0o600 })
  */
-export async function writeFileAtomic<T>(path: string, fill: (file: AtomicFile) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  const file = await createAtomicFile(path, signal);
+export async function writeFileAtomic<T = void>(
+  path: string,
+  content: string | Uint8Array | ((file: AtomicFile) => Promise<T>),
+  signalOrOptions?: AbortSignal | AtomicFileOptions,
+): Promise<T> {
+  const file = await createAtomicFile(path, signalOrOptions);
   try {
-    const result = await fill(file);
+    const result =
+      typeof content === "function" ? await content(file) : ((await file.write(typeof content === "string" ? Buffer.from(content, "utf8") : content)) as T);
     await file.finish();
     await file.commit();
     return result;
