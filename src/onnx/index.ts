@@ -23,6 +23,8 @@ export { createRng } from "./create-rng.js";
 export {
   GenerationStream,
   type GeneratedToken,
+  type GenerationEvent,
+  type GenerationDone,
   type GenerationResult,
   type FinishReason,
 } from "./generation-stream.js";
