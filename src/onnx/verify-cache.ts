@@ -1,5 +1,6 @@
 import { CacheInputError } from "../errors/compatibility-error.js";
 import { readKvMetadata } from "../kv/read-kv-metadata.js";
+import { PreparedCache, preparedState } from "./prepared-cache.js";
 import { checkCompatibility, compatibilityOptions } from "./check-compatibility.js";
 import { generateTokens } from "./generate-tokens.js";
 import { GenerationStream } from "./generation-stream.js";
@@ -80,7 +81,10 @@ export async function verifyCache(options: VerifyCacheOptions): Promise<VerifyRe
   const k = options.topK ?? 5;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`maxNewTokens must be a positive integer, got ${n}`);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`topK must be a positive integer, got ${k}`);
-  const metadata = typeof options.kv === "string" ? await readKvMetadata(options.kv) : (options.kv.metadata ?? {});
+  const { kv } = options;
+  // A prepared handle is checked against this model (and for disposal) before anything runs.
+  if (kv instanceof PreparedCache) preparedState(kv, model);
+  const metadata = typeof kv === "string" ? await readKvMetadata(kv) : (kv.metadata ?? {});
   checkCompatibility({ model, metadata, ...compatibilityOptions(options) });
   const contextTokens =
     options.contextTokens !== undefined ? checkIds(options.contextTokens, model.vocabSize) : metadata.tokens;
