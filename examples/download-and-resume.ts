@@ -41,9 +41,13 @@ try {
   const question = "\n\nQ: Who must be on the radio when a boat leaves?\nA:";
   process.stdout.write(question.trimStart());
   const answer = resumeFromCache({ model, kv: mine.path, question, maxNewTokens: 24 });
-  for await (const { text } of answer) process.stdout.write(text);
-  const { cachedTokens, timings } = answer.result!;
-  console.log(`\n(${cachedTokens} cached tokens reused, first token after ${timings.firstTokenMs.toFixed(1)} ms)`);
+  for await (const event of answer) {
+    if (event.phase === "token") process.stdout.write(event.text);
+    else {
+      const { cachedTokens, timings } = event.result;
+      console.log(`\n(${cachedTokens} cached tokens reused, first token after ${timings.firstTokenMs.toFixed(1)} ms)`);
+    }
+  }
 } finally {
   await model.dispose();
   await scratch.remove();

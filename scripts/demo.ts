@@ -256,20 +256,20 @@ async function main(options: DemoOptions): Promise<boolean> {
     // Verify: the same question after a full prefill of context + question, compared token by token.
     const verified = await step(
       "Verify against a full prefill of context + question",
-      () => verifyCache({ model: loaded, kv: privateCopy.path, question: options.question, n: options.tokens }),
+      () => verifyCache({ model: loaded, kv: privateCopy.path, question: options.question, maxNewTokens: options.tokens }),
       (v) => [
         v.match
-          ? `match: all ${v.n} greedy tokens identical`
-          : `MISMATCH at positions ${v.mismatch_indices.join(", ")} of ${v.n}`,
-        `max |logit diff| ${v.max_abs_logit_diff.toExponential(2)}, top-${v.top_k} agreement ${(v.top_k_agreement * 100).toFixed(0)}%`,
+          ? `match: all ${v.maxNewTokens} greedy tokens identical`
+          : `MISMATCH at positions ${v.mismatchIndices.join(", ")} of ${v.maxNewTokens}`,
+        `max |logit diff| ${v.maxAbsLogitDiff.toExponential(2)}, top-${v.topK} agreement ${(v.topKAgreement * 100).toFixed(0)}%`,
       ],
     );
 
-    const speedup = verified.ttft_full_ms / verified.ttft_cached_ms;
+    const speedup = verified.ttftFullMs / verified.ttftCachedMs;
     console.log("\nSummary");
     console.log(`   context                   ${produced.tokens.length} tokens, cache ${formatBytes(produced.written!.nbytes)}`);
     console.log(`   shared                    artifact ${uploaded.id} (${remote ? "remote service" : "local store"})`);
-    console.log(`   time to first token       from the cache ${formatMs(verified.ttft_cached_ms)}, full prefill ${formatMs(verified.ttft_full_ms)} (${speedup.toFixed(1)}x)`);
+    console.log(`   time to first token       from the cache ${formatMs(verified.ttftCachedMs)}, full prefill ${formatMs(verified.ttftFullMs)} (${speedup.toFixed(1)}x)`);
     console.log(`   first resume              ${formatMs(resumed.timings.firstTokenMs)} to the first token`);
     console.log(`   tokens                    ${verified.match ? "identical to the full prefill" : "DIFFERENT from the full prefill"}`);
     if (options.keep) {

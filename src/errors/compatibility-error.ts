@@ -70,9 +70,10 @@ export class MissingPeerError extends KvcdnError {
 
 /**
  * Why a cache cannot seed a prompt: `no_tokens` (the `.kv` has no `tokens` in its sidecar), `fully_cached` (no token
- * is left to run), `prefix_mismatch` (the ids do not start with the cached tokens), `empty_prompt`, `bad_tokens`.
+ * is left to run), `prefix_mismatch` (the ids do not start with the cached tokens), `empty_prompt`, `bad_tokens`,
+ * `disposed_cache` (a prepared cache used after its `dispose()`).
  */
-export type CacheInputErrorCode = "no_tokens" | "fully_cached" | "prefix_mismatch" | "empty_prompt" | "bad_tokens";
+export type CacheInputErrorCode = "no_tokens" | "fully_cached" | "prefix_mismatch" | "empty_prompt" | "bad_tokens" | "disposed_cache";
 
 /**
  * A cache and a prompt cannot be combined as asked: the message says what to do instead.

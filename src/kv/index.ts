@@ -36,7 +36,7 @@ export {
 export { ensureKvExtension } from "./ensure-kv-extension.js";
 export { headerMetadata } from "./kv-metadata.js";
 export { readKvMetadata, KV_METADATA_MAX_HEADER_BYTES } from "./read-kv-metadata.js";
-export { readKv } from "./read-kv.js";
+export { readKv, type ReadKvOptions } from "./read-kv.js";
 export { decodeKv, type DecodeKvOptions, type ReadKvResult } from "./decode-kv.js";
 export { writeKv, type WriteKvOptions, type WriteKvResult } from "./write-kv.js";
 export {

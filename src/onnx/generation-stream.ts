@@ -25,14 +25,24 @@ export interface GenerationResult {
   timings: { seedMs: number; firstTokenMs: number; totalMs: number };
 }
 
+/** The last event of a generation: its result (the same pattern as the transfer engine's `{ phase: "done", result }`). */
+export interface GenerationDone {
+  phase: "done";
+  result: GenerationResult;
+}
+
+/** What iterating a {@link GenerationStream} yields: one `{ phase: "token", token, text }` per token, then one `done`. */
+export type GenerationEvent = ({ phase: "token" } & GeneratedToken) | GenerationDone;
+
 /**
- * A running generation: iterate it for `{ token, text }` as tokens arrive, or `collect()` the whole result.
+ * A running generation: iterate it for `{ phase: "token", token, text }` events as tokens arrive, ending with one
+ * `{ phase: "done", result }` (like the transfer engine's event streams), or `collect()` the whole result.
  * Single use. Work starts on the first `next()` (or `collect()`), and checks (compatibility, prompt) fail there.
  * @example
- * for await (const { text } of resumeFromCache({ model, kv: "ctx.kv", question: "Q?" })) process.stdout.write(text);
+ * for await (const e of resumeFromCache({ model, kv: "ctx.kv", question: "Q?" })) if (e.phase === "token") process.stdout.write(e.text);
  * const { tokens, text } = await resumeFromCache({ model, kv: "ctx.kv", question: "Q?" }).collect();
  */
-export class GenerationStream implements AsyncIterable<GeneratedToken> {
+export class GenerationStream implements AsyncIterable<GenerationEvent> {
   readonly #generator: AsyncGenerator<GeneratedToken, GenerationResult>;
   #result: GenerationResult | undefined;
 
@@ -40,26 +50,20 @@ export class GenerationStream implements AsyncIterable<GeneratedToken> {
     this.#generator = generator;
   }
 
-  /** The result once iteration has finished, else undefined. */
-  get result(): GenerationResult | undefined {
-    return this.#result;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<GeneratedToken, undefined> {
-    return {
-      next: async () => {
-        const step = await this.#generator.next();
-        if (step.done) {
-          this.#result = step.value;
-          return { done: true, value: undefined };
-        }
-        return step;
-      },
-      return: async () => {
-        await this.#generator.return(undefined as never);
-        return { done: true, value: undefined };
-      },
-    };
+  async *[Symbol.asyncIterator](): AsyncGenerator<GenerationEvent, void, undefined> {
+    if (this.#result) {
+      yield { phase: "done", result: this.#result };
+      return;
+    }
+    for (;;) {
+      const step = await this.#generator.next();
+      if (step.done) {
+        this.#result = step.value;
+        yield { phase: "done", result: step.value };
+        return;
+      }
+      yield { phase: "token", ...step.value };
+    }
   }
 
   /** Run to the end (or continue a started iteration) and return the whole result. */

@@ -23,6 +23,8 @@ export { createRng } from "./create-rng.js";
 export {
   GenerationStream,
   type GeneratedToken,
+  type GenerationEvent,
+  type GenerationDone,
   type GenerationResult,
   type FinishReason,
 } from "./generation-stream.js";
@@ -35,6 +37,8 @@ export {
 } from "./check-compatibility.js";
 export { castForModel, kvToPast, pastToKv, kvDtypeFor } from "./cache-io.js";
 export { loadKvSource, type KvLoadOptions, type KvSource, type LoadedKv } from "./load-kv-source.js";
+export { prepareCache } from "./prepare-cache.js";
+export { PreparedCache } from "./prepared-cache.js";
 export { produceCache, type ProduceCacheOptions, type ProducedCache, type ProducedSidecar } from "./produce-cache.js";
 export { resumeFromCache, type ResumeFromCacheOptions } from "./resume-from-cache.js";
 export { resumeFromPrefix, type ResumeFromPrefixOptions } from "./resume-from-prefix.js";

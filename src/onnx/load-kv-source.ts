@@ -6,12 +6,15 @@ import type { KvSidecar } from "../kv/sidecar.js";
 import { castForModel, kvDtypeFor } from "./cache-io.js";
 import { checkCompatibility, compatibilityOptions, type CompatibilityOptions } from "./check-compatibility.js";
 import type { OnnxModel } from "./load-model.js";
+import { PreparedCache, preparedState } from "./prepared-cache.js";
+import type { PastState } from "./run-forward.js";
 
 /**
- * A cache to load: a `.kv` path (its sidecar is read too), or a cache in memory with its sidecar (as `readKv`
- * returns them). Quantized caches are accepted in both forms.
+ * A cache to load: a `.kv` path (its sidecar is read too), a cache in memory with its sidecar (as `readKv`
+ * returns them; quantized caches are accepted in both forms), or a {@link PreparedCache} (`prepareCache`), already
+ * checked and converted.
  */
-export type KvSource = string | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined };
+export type KvSource = string | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined } | PreparedCache;
 
 /** How a cache is opened for a model. */
 export interface KvLoadOptions extends CompatibilityOptions {
@@ -32,11 +35,15 @@ export interface LoadedKv {
   numTokens: number;
   /** The cached ids, when the sidecar records them. */
   tokens: number[] | undefined;
+  /** The session feeds of the whole cache, when the source was a {@link PreparedCache} (shared, never disposed here). */
+  past?: PastState;
 }
 
 /**
- * Open a cache for a model: check it (metadata first, then tensor dimensions) and convert its dtype.
+ * Open a cache for a model: check it (metadata first, then tensor dimensions) and convert its dtype. A prepared cache
+ * is only checked against the model (nothing is read or converted).
  * @throws {CompatibilityError} before any tensor is used when the cache does not fit the model.
+ * @throws {CacheInputError} `disposed_cache` for a disposed {@link PreparedCache}.
  * @example const { cache, numTokens, tokens } = await loadKvSource(model, "ctx.kv");
  */
 export async function loadKvSource(
@@ -44,6 +51,10 @@ export async function loadKvSource(
   kv: KvSource,
   options: KvLoadOptions & { signal?: AbortSignal } = {},
 ): Promise<LoadedKv> {
+  if (kv instanceof PreparedCache) {
+    const state = preparedState(kv, model);
+    return { cache: state.cache, metadata: kv.metadata, numTokens: kv.numTokens, tokens: kv.tokens, past: state.past };
+  }
   const compat = compatibilityOptions(options);
   let cache: KvCache<"F32" | "F16">;
   let metadata: Partial<KvSidecar>;

@@ -10,7 +10,7 @@ import { checkIds } from "./produce-cache.js";
 export interface ResumeFromCacheOptions extends DecodeOptions, KvLoadOptions {
   /** The loaded model. */
   model: OnnxModel;
-  /** The cache: a `.kv` path, or `{ cache, metadata }` in memory (F32/F16/BF16 or int8-quantized). */
+  /** The cache: a `.kv` path, `{ cache, metadata }` in memory (F32/F16/BF16 or int8-quantized), or a `prepareCache` handle. */
   kv: KvSource;
   /** Text appended after the cached context, tokenized without special tokens (kvcdn-cli's policy). */
   question?: string;
@@ -51,7 +51,7 @@ export function resumeFromCache(options: ResumeFromCacheOptions): GenerationStre
           );
         }
         options.onSeeded?.({ cachedTokens: loaded.numTokens, questionTokens });
-        return { past: await kvToPast(model, loaded.cache), inputIds: questionTokens };
+        return { past: loaded.past ?? (await kvToPast(model, loaded.cache)), inputIds: questionTokens };
       },
     }),
   );

@@ -14,7 +14,7 @@ import { emptyPast } from "./run-forward.js";
 export interface ResumeFromPrefixOptions extends DecodeOptions, KvLoadOptions {
   /** The loaded model. */
   model: OnnxModel;
-  /** The cache; its sidecar must record `tokens`. */
+  /** The cache (path, in memory, or a `prepareCache` handle); its sidecar must record `tokens`. */
   kv: KvSource;
   /** The whole prompt, tokenized like a context (with special tokens), so its ids line up with the cache's. */
   prompt?: string;
@@ -69,7 +69,9 @@ export function resumeFromPrefix(options: ResumeFromPrefixOptions): GenerationSt
         const past =
           p === 0
             ? await emptyPast(model)
-            : await kvToPast(model, p === loaded.numTokens ? loaded.cache : sliceTokens(loaded.cache, p));
+            : p === loaded.numTokens
+              ? (loaded.past ?? (await kvToPast(model, loaded.cache)))
+              : await kvToPast(model, sliceTokens(loaded.cache, p));
         return { past, inputIds: promptTokens.slice(p) };
       },
     }),

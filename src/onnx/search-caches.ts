@@ -7,14 +7,14 @@ import type { Tokenizer } from "./load-tokenizer.js";
 import { longestCommonPrefix } from "./longest-common-prefix.js";
 import type { ModelInfo } from "./read-model-folder.js";
 
-/** One ranked cache (snake_case: `kvcdn search --json` prints these as is). */
+/** One ranked cache (`kvcdn search --json` prints these with snake_case keys). */
 export interface CacheMatch {
   /** Path of the `.kv` file. */
   path: string;
   /** Leading ids the cache shares with the query. */
-  prefix_tokens: number;
+  prefixTokens: number;
   /** Positions the cache holds. */
-  total_tokens: number;
+  totalTokens: number;
   /** The cache's `model_name`. */
   model: string;
 }
@@ -78,12 +78,12 @@ export async function searchCaches(options: SearchCachesOptions): Promise<CacheM
     }
     const prefix = longestCommonPrefix(metadata.tokens, query);
     if (prefix < minPrefix) continue;
-    matches.push({ path, prefix_tokens: prefix, total_tokens: metadata.num_tokens, model: metadata.model_name });
+    matches.push({ path, prefixTokens: prefix, totalTokens: metadata.num_tokens, model: metadata.model_name });
   }
   return matches.sort(
     (a, b) =>
-      b.prefix_tokens - a.prefix_tokens ||
-      a.total_tokens - b.total_tokens ||
+      b.prefixTokens - a.prefixTokens ||
+      a.totalTokens - b.totalTokens ||
       (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
   );
 }

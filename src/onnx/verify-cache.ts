@@ -1,5 +1,6 @@
 import { CacheInputError } from "../errors/compatibility-error.js";
 import { readKvMetadata } from "../kv/read-kv-metadata.js";
+import { PreparedCache, preparedState } from "./prepared-cache.js";
 import { checkCompatibility, compatibilityOptions } from "./check-compatibility.js";
 import { generateTokens } from "./generate-tokens.js";
 import { GenerationStream } from "./generation-stream.js";
@@ -22,65 +23,68 @@ export interface VerifyCacheOptions extends KvLoadOptions {
   /** The context ids the cache was made from, for a cache whose sidecar has no `tokens`. */
   contextTokens?: readonly number[];
   /** Tokens to generate on each path. @default 32 */
-  n?: number;
+  maxNewTokens?: number;
   /** k of the top-k agreement. @default 5 */
   topK?: number;
   /** Cancels between forward passes. */
   signal?: AbortSignal;
 }
 
-/** What {@link verifyCache} found (snake_case: `kvcdn verify --json` prints it as is). */
+/** What {@link verifyCache} found (`kvcdn verify --json` prints it with kvcdn-cli's snake_case keys). */
 export interface VerifyResult {
   /** True when both paths generated the same ids. */
   match: boolean;
   /** Positions where the ids differ. */
-  mismatch_indices: number[];
+  mismatchIndices: number[];
   /** Largest |logit difference| over the compared steps (every step up to and including the first mismatch). */
-  max_abs_logit_diff: number;
+  maxAbsLogitDiff: number;
   /** Mean share of top-k ids the two paths have in common over the compared steps (1 = same top-k sets). */
-  top_k_agreement: number;
+  topKAgreement: number;
   /** The k used. */
-  top_k: number;
+  topK: number;
   /** Steps whose logits were compared. */
-  compared_steps: number;
+  comparedSteps: number;
   /** Ids generated from the cache. */
-  tokens_cached: number[];
+  tokensCached: number[];
   /** Ids generated from a full prefill of context + question. */
-  tokens_full: number[];
-  /** Text of `tokens_cached`. */
-  text_cached: string;
-  /** Text of `tokens_full`. */
-  text_full: string;
+  tokensFull: number[];
+  /** Text of `tokensCached`. */
+  textCached: string;
+  /** Text of `tokensFull`. */
+  textFull: string;
   /** Cached context positions. */
-  num_tokens: number;
+  numTokens: number;
   /** Question ids run after the context. */
-  question_tokens: number;
+  questionTokens: number;
   /** Tokens generated per path. */
-  n: number;
+  maxNewTokens: number;
   /** Milliseconds to the first token from the cache (read, check, convert, question forward). */
-  ttft_cached_ms: number;
+  ttftCachedMs: number;
   /** Milliseconds to the first token with a full prefill of context + question. */
-  ttft_full_ms: number;
+  ttftFullMs: number;
 }
 
 /** kvcdn-cli's default question (`verify`). */
 export const DEFAULT_VERIFY_QUESTION = "\n\nQ: Summarize the key claim in one sentence.\nA:";
 
 /**
- * Verify a cache: generate `n` greedy tokens from it (question at positions `num_tokens …`) and from a full prefill of
+ * Verify a cache: generate `maxNewTokens` greedy tokens from it (question at positions `num_tokens …`) and from a full prefill of
  * context + question in the same runtime, then compare the ids position by position, and the logits (max |diff|,
- * top-k agreement). Parity mode as kvcdn-cli `verify` (no EOS stop, exactly `n` tokens each), but on the given file.
+ * top-k agreement). Parity mode as kvcdn-cli `verify` (no EOS stop, exactly `maxNewTokens` tokens each), but on the given file.
  * @throws {CompatibilityError} when the cache does not fit the model.
  * @throws {CacheInputError} `no_tokens` when neither the sidecar nor `contextTokens` gives the context ids.
- * @example const r = await verifyCache({ model, kv: "ctx.kv", n: 16 }); if (!r.match) console.log(r.mismatch_indices);
+ * @example const r = await verifyCache({ model, kv: "ctx.kv", maxNewTokens: 16 }); if (!r.match) console.log(r.mismatchIndices);
  */
 export async function verifyCache(options: VerifyCacheOptions): Promise<VerifyResult> {
   const { model, signal } = options;
-  const n = options.n ?? 32;
+  const n = options.maxNewTokens ?? 32;
   const k = options.topK ?? 5;
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`maxNewTokens must be a positive integer, got ${n}`);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`topK must be a positive integer, got ${k}`);
-  const metadata = typeof options.kv === "string" ? await readKvMetadata(options.kv) : (options.kv.metadata ?? {});
+  const { kv } = options;
+  // A prepared handle is checked against this model (and for disposal) before anything runs.
+  if (kv instanceof PreparedCache) preparedState(kv, model);
+  const metadata = typeof kv === "string" ? await readKvMetadata(kv) : (kv.metadata ?? {});
   checkCompatibility({ model, metadata, ...compatibilityOptions(options) });
   const contextTokens =
     options.contextTokens !== undefined ? checkIds(options.contextTokens, model.vocabSize) : metadata.tokens;
@@ -141,20 +145,20 @@ export async function verifyCache(options: VerifyCacheOptions): Promise<VerifyRe
   }
   return {
     match: mismatch.length === 0,
-    mismatch_indices: mismatch,
-    max_abs_logit_diff: maxDiff,
-    top_k_agreement: agreement / compared,
-    top_k: k,
-    compared_steps: compared,
-    tokens_cached: cached.tokens,
-    tokens_full: full.tokens,
-    text_cached: cached.text,
-    text_full: full.text,
-    num_tokens: contextTokens.length,
-    question_tokens: questionTokens.length,
-    n,
-    ttft_cached_ms: cached.timings.firstTokenMs,
-    ttft_full_ms: full.timings.firstTokenMs,
+    mismatchIndices: mismatch,
+    maxAbsLogitDiff: maxDiff,
+    topKAgreement: agreement / compared,
+    topK: k,
+    comparedSteps: compared,
+    tokensCached: cached.tokens,
+    tokensFull: full.tokens,
+    textCached: cached.text,
+    textFull: full.text,
+    numTokens: contextTokens.length,
+    questionTokens: questionTokens.length,
+    maxNewTokens: n,
+    ttftCachedMs: cached.timings.firstTokenMs,
+    ttftFullMs: full.timings.firstTokenMs,
   };
 }
 

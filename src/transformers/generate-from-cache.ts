@@ -6,6 +6,7 @@ import { dequantizeKv, type QuantizedKv } from "../kv/quantize.js";
 import { readKv } from "../kv/read-kv.js";
 import type { KvSidecar } from "../kv/sidecar.js";
 import { longestCommonPrefix, reusablePrefix } from "../onnx/longest-common-prefix.js";
+import { heldCache, PreparedCache } from "../onnx/prepared-cache.js";
 import { importTransformers } from "./import-transformers.js";
 import { kvToDynamicCache, pastTensorType } from "./kv-to-dynamic-cache.js";
 
@@ -15,8 +16,11 @@ export interface GenerateFromCacheOptions {
   model: PreTrainedModel;
   /** Its tokenizer. */
   tokenizer: PreTrainedTokenizer;
-  /** The cache: a `.kv` path or `{ cache, metadata }`; its sidecar must record `tokens`. It is never modified. */
-  kv: string | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined };
+  /**
+   * The cache: a `.kv` path, `{ cache, metadata }`, or a `kvcdn/onnx` `prepareCache` handle (its tensors are reused,
+   * converted only if this model's past dtype differs); its sidecar must record `tokens`. It is never modified.
+   */
+  kv: string | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined } | PreparedCache;
   /** The whole prompt (cached context included), tokenized with special tokens like a context. */
   prompt?: string;
   /** The whole prompt as ids (cached prefix + new suffix). */
@@ -65,6 +69,9 @@ export async function generateFromCache(options: GenerateFromCacheOptions): Prom
   let metadata: Partial<KvSidecar>;
   if (typeof kv === "string") {
     ({ cache, metadata } = await readKv(kv, { dtype: want }));
+  } else if (kv instanceof PreparedCache) {
+    metadata = kv.metadata;
+    cache = castKv(heldCache(kv), want);
   } else {
     metadata = kv.metadata ?? {};
     cache = "quantized" in kv.cache && kv.cache.quantized === true ? dequantizeKv(kv.cache, { dtype: want }) : castKv(kv.cache as KvCache, want);

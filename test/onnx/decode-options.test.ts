@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbortError, CacheInputError } from "../../src/errors/index.js";
-import { produceCache, resumeFromCache, type OnnxModel, type ProducedCache } from "../../src/onnx/index.js";
+import { produceCache, resumeFromCache, type GenerationResult, type OnnxModel, type ProducedCache } from "../../src/onnx/index.js";
 import { LONG_TEXT, loadTinyModel } from "./helpers.js";
 
 let model: OnnxModel;
@@ -21,11 +21,18 @@ describe("decoding from a cache", () => {
   it("streams tokens whose texts concatenate to the collected text", async () => {
     const stream = resumeFromCache({ model, kv, question, maxNewTokens: 8, ignoreEos: true });
     const seen: Array<{ token: number; text: string }> = [];
-    for await (const step of stream) seen.push(step);
+    const done: GenerationResult[] = [];
+    for await (const event of stream) {
+      if (event.phase === "token") seen.push({ token: event.token, text: event.text });
+      else done.push(event.result);
+    }
     expect(seen).toHaveLength(8);
-    expect(stream.result?.tokens).toEqual(seen.map((s) => s.token));
-    expect(seen.map((s) => s.text).join("")).toBe(stream.result?.text);
-    expect(stream.result?.finishReason).toBe("length");
+    // Exactly one `done` event, last, carrying the same result collect() returns.
+    expect(done).toHaveLength(1);
+    expect(done[0]!.tokens).toEqual(seen.map((s) => s.token));
+    expect(seen.map((s) => s.text).join("")).toBe(done[0]!.text);
+    expect(done[0]!.finishReason).toBe("length");
+    expect(await stream.collect()).toBe(done[0]);
   });
 
   it("stops at an end-of-sequence id unless ignoreEos (kvcdn-cli parity) is set", async () => {
@@ -45,8 +52,12 @@ describe("decoding from a cache", () => {
     expect(stop.length).toBe(2);
     const stream = resumeFromCache({ model, kv, question, maxNewTokens: 8, ignoreEos: true, stop: [stop] });
     let streamed = "";
-    for await (const { text } of stream) streamed += text;
-    const result = stream.result!;
+    let result: GenerationResult | undefined;
+    for await (const event of stream) {
+      if (event.phase === "token") streamed += event.text;
+      else result = event.result;
+    }
+    if (!result) throw new Error("the stream ended without a done event");
     expect(result.finishReason).toBe("stop");
     expect(result.text).toBe(parity.text.slice(0, parity.text.indexOf(stop)));
     expect(streamed).toBe(result.text);
@@ -75,8 +86,9 @@ describe("decoding from a cache", () => {
     const stream = resumeFromCache({ model, kv, question, maxNewTokens: 20, ignoreEos: true, signal: controller.signal });
     const seen: number[] = [];
     const run = (async () => {
-      for await (const { token } of stream) {
-        seen.push(token);
+      for await (const event of stream) {
+        if (event.phase !== "token") continue;
+        seen.push(event.token);
         if (seen.length === 2) controller.abort(new Error("user stop"));
       }
     })();

@@ -46,7 +46,7 @@ describe("a float16-I/O model (dtype fp16)", () => {
     const question = fp16.tokenizer.encode(" Why so?", { addSpecialTokens: false });
     const resumed = await resumeFromCache({ model: fp16, kv, questionTokens: question, maxNewTokens: N, ignoreEos: true }).collect();
     expect(resumed.tokens).toEqual((await fullPrefillGreedy(fp16, [...ids.slice(0, 37), ...question], N)).tokens);
-    expect((await verifyCache({ model: fp16, kv, n: N })).match).toBe(true);
+    expect((await verifyCache({ model: fp16, kv, maxNewTokens: N })).match).toBe(true);
   });
 
   it("takes an F32 cache from the fp32 variant (converted to F16), and the fp32 model takes the F16 one", async () => {

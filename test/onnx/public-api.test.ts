@@ -12,6 +12,7 @@ import {
   verifyCache,
   type CacheMatch,
   type GeneratedToken,
+  type GenerationEvent,
   type GenerationResult,
   type OnnxModel,
   type ProducedCache,
@@ -27,7 +28,7 @@ describe("kvcdn/onnx and kvcdn/transformers public API", () => {
     expectTypeOf(produceCache).returns.resolves.toEqualTypeOf<ProducedCache>();
     expectTypeOf(resumeFromCache).returns.toEqualTypeOf<GenerationStream>();
     expectTypeOf(resumeFromPrefix).returns.toEqualTypeOf<GenerationStream>();
-    expectTypeOf<GenerationStream>().toMatchTypeOf<AsyncIterable<GeneratedToken>>();
+    expectTypeOf<GenerationStream>().toMatchTypeOf<AsyncIterable<GenerationEvent>>();
     expectTypeOf<GenerationStream["collect"]>().returns.resolves.toEqualTypeOf<GenerationResult>();
     expectTypeOf(verifyCache).returns.resolves.toEqualTypeOf<VerifyResult>();
     expectTypeOf(searchCaches).returns.resolves.toEqualTypeOf<CacheMatch[]>();

@@ -39,9 +39,9 @@ describe("searchCaches", () => {
     const query = [...ids.slice(0, 30), ...ids.slice(100, 110)];
     const matches = await searchCaches({ dir: tmp.dir, model, queryTokens: query, onSkip: (p) => skipped.push(p) });
     expect(matches).toEqual([
-      { path: join(tmp.dir, "same-30.kv"), prefix_tokens: 30, total_tokens: 35, model: model.modelId },
-      { path: join(tmp.dir, "long.kv"), prefix_tokens: 30, total_tokens: 40, model: model.modelId },
-      { path: join(tmp.dir, "short.kv"), prefix_tokens: 10, total_tokens: 10, model: model.modelId },
+      { path: join(tmp.dir, "same-30.kv"), prefixTokens: 30, totalTokens: 35, model: model.modelId },
+      { path: join(tmp.dir, "long.kv"), prefixTokens: 30, totalTokens: 40, model: model.modelId },
+      { path: join(tmp.dir, "short.kv"), prefixTokens: 10, totalTokens: 10, model: model.modelId },
     ]);
     expect(skipped.map((p) => p.slice(tmp.dir.length + 1)).sort()).toEqual(["broken.kv", "no-tokens.kv", "other-model.kv"]);
   });
@@ -50,7 +50,7 @@ describe("searchCaches", () => {
     const matches = await searchCaches({ dir: tmp.dir, model, query: LONG_TEXT, recursive: true });
     expect(matches.map((m) => m.path.slice(tmp.dir.length + 1))).toEqual(["long.kv", "nested/deep.kv", "same-30.kv", "short.kv"]);
     // Fewer cached positions rank first among equal prefixes: less to load, nothing stale.
-    expect(matches.map((m) => [m.prefix_tokens, m.total_tokens])).toEqual([[40, 40], [30, 30], [30, 35], [10, 10]]);
+    expect(matches.map((m) => [m.prefixTokens, m.totalTokens])).toEqual([[40, 40], [30, 30], [30, 35], [10, 10]]);
   });
 });
 

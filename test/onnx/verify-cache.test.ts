@@ -23,13 +23,13 @@ describe("verifyCache", () => {
   it("matches a cache against a full prefill of context + question, with logits and top-k agreement", async () => {
     const kv = join(tmp.dir, "good.kv");
     await produceCache({ model, contextTokens: ids.slice(0, 23), output: kv });
-    const result = await verifyCache({ model, kv, n: 8 });
-    expect(result).toMatchObject({ match: true, mismatch_indices: [], n: 8, num_tokens: 23, top_k: 5, compared_steps: 8 });
-    expect(result.tokens_cached).toEqual(result.tokens_full);
-    expect(result.tokens_cached).toHaveLength(8);
-    expect(result.max_abs_logit_diff).toBeLessThan(1e-4);
-    expect(result.top_k_agreement).toBe(1);
-    expect(result.question_tokens).toBe(model.tokenizer.encode("\n\nQ: Summarize the key claim in one sentence.\nA:", { addSpecialTokens: false }).length);
+    const result = await verifyCache({ model, kv, maxNewTokens: 8 });
+    expect(result).toMatchObject({ match: true, mismatchIndices: [], maxNewTokens: 8, numTokens: 23, topK: 5, comparedSteps: 8 });
+    expect(result.tokensCached).toEqual(result.tokensFull);
+    expect(result.tokensCached).toHaveLength(8);
+    expect(result.maxAbsLogitDiff).toBeLessThan(1e-4);
+    expect(result.topKAgreement).toBe(1);
+    expect(result.questionTokens).toBe(model.tokenizer.encode("\n\nQ: Summarize the key claim in one sentence.\nA:", { addSpecialTokens: false }).length);
   });
 
   it("reports mismatches when the cache does not hold what its tokens say", async () => {
@@ -38,32 +38,32 @@ describe("verifyCache", () => {
     // The K/V of one context, labelled with the ids of another of the same length.
     const { prompt: _, ...rest } = metadata;
     await writeKv(kv, cache, { sidecar: { ...rest, tokens: ids.slice(40, 63) } });
-    const result = await verifyCache({ model, kv, n: 8 });
-    console.log(`mislabelled cache: mismatches at ${result.mismatch_indices.join(",")}, max |logit diff| ${result.max_abs_logit_diff.toFixed(3)}, top-5 agreement ${result.top_k_agreement.toFixed(2)}`);
+    const result = await verifyCache({ model, kv, maxNewTokens: 8 });
+    console.log(`mislabelled cache: mismatches at ${result.mismatchIndices.join(",")}, max |logit diff| ${result.maxAbsLogitDiff.toFixed(3)}, top-5 agreement ${result.topKAgreement.toFixed(2)}`);
     expect(result.match).toBe(false);
-    expect(result.mismatch_indices.length).toBeGreaterThan(0);
-    expect(result.compared_steps).toBe(result.mismatch_indices[0]! + 1);
-    expect(result.max_abs_logit_diff).toBeGreaterThan(0.01);
+    expect(result.mismatchIndices.length).toBeGreaterThan(0);
+    expect(result.comparedSteps).toBe(result.mismatchIndices[0]! + 1);
+    expect(result.maxAbsLogitDiff).toBeGreaterThan(0.01);
   });
 
   it("reports an F16 copy of an fp32 cache within tolerance", async () => {
     const { cache, metadata } = await produceCache({ model, contextTokens: ids.slice(0, 30) });
     const kv = join(tmp.dir, "f16.kv");
     await writeKv(kv, castKv(cache, "F16"), { sidecar: { ...metadata } });
-    const result = await verifyCache({ model, kv, n: 6, question: " So" });
-    console.log(`F16 cache verify: match ${result.match}, max |logit diff| ${result.max_abs_logit_diff.toExponential(3)}`);
-    expect(result.max_abs_logit_diff).toBeLessThan(0.02);
-    expect(result.top_k_agreement).toBeGreaterThanOrEqual(0.8);
+    const result = await verifyCache({ model, kv, maxNewTokens: 6, question: " So" });
+    console.log(`F16 cache verify: match ${result.match}, max |logit diff| ${result.maxAbsLogitDiff.toExponential(3)}`);
+    expect(result.maxAbsLogitDiff).toBeLessThan(0.02);
+    expect(result.topKAgreement).toBeGreaterThanOrEqual(0.8);
   });
 
   it("needs the context ids: from the sidecar or contextTokens", async () => {
     const { cache } = await produceCache({ model, contextTokens: ids.slice(0, 10) });
     const kv = join(tmp.dir, "bare.kv");
     await writeKv(kv, cache, { sidecar: { model_name: model.modelId } });
-    const error = await verifyCache({ model, kv, n: 2 }).catch((e) => e);
+    const error = await verifyCache({ model, kv, maxNewTokens: 2 }).catch((e) => e);
     expect(error).toBeInstanceOf(CacheInputError);
     expect(error.code).toBe("no_tokens");
-    const ok = await verifyCache({ model, kv, n: 4, contextTokens: ids.slice(0, 10) });
+    const ok = await verifyCache({ model, kv, maxNewTokens: 4, contextTokens: ids.slice(0, 10) });
     expect(ok.match).toBe(true);
   });
 });

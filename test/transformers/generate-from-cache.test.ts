@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CacheInputError, CompatibilityError, ModelFolderError } from "../../src/errors/index.js";
 import { writeKv, type KvCache } from "../../src/kv/index.js";
-import { loadModel, produceCache, resumeFromCache, type OnnxModel } from "../../src/onnx/index.js";
+import { loadModel, prepareCache, produceCache, resumeFromCache, type OnnxModel } from "../../src/onnx/index.js";
 import { ensureFixtureModel } from "../../src/testing/index.js";
 import {
   generateFromCache,
@@ -91,6 +91,21 @@ describe("generateFromCache (transformers.js)", () => {
     const b = await kvToDynamicCache(cache);
     expect(a).not.toBe(b);
     expect(a.get_seq_length()).toBe(20);
+  });
+
+  it("accepts a kvcdn/onnx prepareCache handle, and refuses a disposed one", async () => {
+    const kv = join(tmp.dir, "prepared.kv");
+    await produceCache({ model: ortModel, contextTokens: ids.slice(0, 12), output: kv });
+    const ctx = await prepareCache(ortModel, kv);
+    const fromHandle = await generateFromCache({ ...tf, kv: ctx, question: " Then", ...greedy });
+    const fromFile = await generateFromCache({ ...tf, kv, question: " Then", ...greedy });
+    expect(fromHandle.newTokens).toEqual(fromFile.newTokens);
+    expect(fromHandle.cachedTokens).toBe(12);
+    ctx.dispose();
+    await expect(generateFromCache({ ...tf, kv: ctx, question: " Then", ...greedy })).rejects.toMatchObject({
+      name: "CacheInputError",
+      code: "disposed_cache",
+    });
   });
 
   it("feeds an F16 cache to the fp32 model (converted to the session's type)", async () => {

@@ -76,7 +76,7 @@ export function registerResumeCommand(program: Command): void {
           const { tokens, text, finishReason } = await stream.collect();
           return printJson({ tokens, text, finish_reason: finishReason });
         }
-        for await (const { text } of stream) process.stdout.write(text);
+        for await (const event of stream) if (event.phase === "token") process.stdout.write(event.text);
         process.stdout.write("\n");
       } finally {
         await model.dispose();

@@ -35,8 +35,10 @@ export function registerSearchCommand(program: Command): void {
           if (flags.json !== true && flags.quiet !== true) process.stderr.write(`skipped ${path}: ${reason}\n`);
         },
       });
-      if (flags.json === true) return printJson(matches);
+      if (flags.json === true) {
+        return printJson(matches.map((m) => ({ path: m.path, prefix_tokens: m.prefixTokens, total_tokens: m.totalTokens, model: m.model })));
+      }
       if (matches.length === 0) process.stdout.write("no cache shares a prefix with the query\n");
-      for (const m of matches) process.stdout.write(`${m.prefix_tokens}/${m.total_tokens}\t${m.model}\t${m.path}\n`);
+      for (const m of matches) process.stdout.write(`${m.prefixTokens}/${m.totalTokens}\t${m.model}\t${m.path}\n`);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { KvcdnError } from "../../errors/kvcdn-error.js";
-import { verifyCache } from "../../onnx/verify-cache.js";
+import { verifyCache, type VerifyResult } from "../../onnx/verify-cache.js";
 import { addModelOptions, loadModelFromFlags, parsePositiveInt, printJson, textFlag, type ModelFlags } from "./generate.js";
 
 interface VerifyFlags extends ModelFlags {
@@ -34,28 +34,28 @@ export function registerVerifyCommand(program: Command): void {
         const result = await verifyCache({
           model,
           kv: flags.kv,
-          n: flags.n,
+          maxNewTokens: flags.n,
           topK: flags.topK,
           ...(question !== undefined ? { question } : {}),
           ...(context !== undefined ? { contextTokens: model.tokenizer.encode(context, { addSpecialTokens: true }) } : {}),
         });
-        if (flags.json === true) printJson(result);
+        if (flags.json === true) printJson(verifyResultJson(result));
         else {
           process.stdout.write(
             [
               `match:               ${result.match}`,
-              `mismatch indices:    ${result.mismatch_indices.length === 0 ? "none" : result.mismatch_indices.join(", ")}`,
-              `max |logit diff|:    ${result.max_abs_logit_diff.toExponential(3)} over ${result.compared_steps} steps`,
-              `top-${result.top_k} agreement:     ${result.top_k_agreement.toFixed(3)}`,
-              `from cache:          ${JSON.stringify(result.text_cached)}`,
-              `full prefill:        ${JSON.stringify(result.text_full)}`,
-              `first token:         ${result.ttft_cached_ms.toFixed(1)} ms from the cache, ${result.ttft_full_ms.toFixed(1)} ms with a full prefill of ${result.num_tokens + result.question_tokens} tokens`,
+              `mismatch indices:    ${result.mismatchIndices.length === 0 ? "none" : result.mismatchIndices.join(", ")}`,
+              `max |logit diff|:    ${result.maxAbsLogitDiff.toExponential(3)} over ${result.comparedSteps} steps`,
+              `top-${result.topK} agreement:     ${result.topKAgreement.toFixed(3)}`,
+              `from cache:          ${JSON.stringify(result.textCached)}`,
+              `full prefill:        ${JSON.stringify(result.textFull)}`,
+              `first token:         ${result.ttftCachedMs.toFixed(1)} ms from the cache, ${result.ttftFullMs.toFixed(1)} ms with a full prefill of ${result.numTokens + result.questionTokens} tokens`,
             ].join("\n") + "\n",
           );
         }
         if (!result.match) {
           throw new KvcdnError(
-            `verification failed: ${result.mismatch_indices.length} of ${result.n} tokens differ (first at ${result.mismatch_indices[0]})`,
+            `verification failed: ${result.mismatchIndices.length} of ${result.maxNewTokens} tokens differ (first at ${result.mismatchIndices[0]})`,
             { code: "verify_mismatch" },
           );
         }
@@ -63,4 +63,25 @@ export function registerVerifyCommand(program: Command): void {
         await model.dispose();
       }
     });
+}
+
+/** The documented `kvcdn verify --json` document (kvcdn-cli's snake_case keys) of a library result. */
+export function verifyResultJson(r: VerifyResult): Record<string, unknown> {
+  return {
+    match: r.match,
+    mismatch_indices: r.mismatchIndices,
+    max_abs_logit_diff: r.maxAbsLogitDiff,
+    top_k_agreement: r.topKAgreement,
+    top_k: r.topK,
+    compared_steps: r.comparedSteps,
+    tokens_cached: r.tokensCached,
+    tokens_full: r.tokensFull,
+    text_cached: r.textCached,
+    text_full: r.textFull,
+    num_tokens: r.numTokens,
+    question_tokens: r.questionTokens,
+    n: r.maxNewTokens,
+    ttft_cached_ms: r.ttftCachedMs,
+    ttft_full_ms: r.ttftFullMs,
+  };
 }
