@@ -35,6 +35,7 @@ export {
 } from "./check-compatibility.js";
 export { castForModel, kvToPast, pastToKv, kvDtypeFor } from "./cache-io.js";
 export { loadKvSource, type KvLoadOptions, type KvSource, type LoadedKv } from "./load-kv-source.js";
+export type { ModelDescription } from "./model-description.js";
 export { produceCache, type ProduceCacheOptions, type ProducedCache, type ProducedSidecar } from "./produce-cache.js";
 export { resumeFromCache, type ResumeFromCacheOptions } from "./resume-from-cache.js";
 export { resumeFromPrefix, type ResumeFromPrefixOptions } from "./resume-from-prefix.js";

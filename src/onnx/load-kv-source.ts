@@ -5,7 +5,7 @@ import { readKvMetadata } from "../kv/read-kv-metadata.js";
 import type { KvSidecar } from "../kv/sidecar.js";
 import { castForModel, kvDtypeFor } from "./cache-io.js";
 import { checkCompatibility, compatibilityOptions, type CompatibilityOptions } from "./check-compatibility.js";
-import type { OnnxModel } from "./load-model.js";
+import type { ModelDescription } from "./model-description.js";
 
 /**
  * A cache to load: a `.kv` path (its sidecar is read too), or a cache in memory with its sidecar (as `readKv`
@@ -35,12 +35,13 @@ export interface LoadedKv {
 }
 
 /**
- * Open a cache for a model: check it (metadata first, then tensor dimensions) and convert its dtype.
+ * Open a cache for a model of either runtime (an `OnnxModel`, or the `description` of a transformers.js model): check
+ * it (metadata first, then tensor dimensions) and convert its dtype.
  * @throws {CompatibilityError} before any tensor is used when the cache does not fit the model.
  * @example const { cache, numTokens, tokens } = await loadKvSource(model, "ctx.kv");
  */
 export async function loadKvSource(
-  model: OnnxModel,
+  model: ModelDescription,
   kv: KvSource,
   options: KvLoadOptions & { signal?: AbortSignal } = {},
 ): Promise<LoadedKv> {
@@ -51,7 +52,7 @@ export async function loadKvSource(
     // Header and sidecar only: an incompatible file fails before its tensors are read.
     checkCompatibility({ model, metadata: await readKvMetadata(kv), ...compat });
     const read = await readKv(kv, {
-      dtype: kvDtypeFor(model.io.pastType),
+      dtype: kvDtypeFor(model.pastType),
       ...(options.verifySha256 !== undefined ? { verifySha256: options.verifySha256 } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
