@@ -5,6 +5,7 @@ import { dequantizeKv, type QuantizedKv } from "../kv/quantize.js";
 import type { KvTensorType } from "./describe-graph.js";
 import { importOnnxRuntime } from "./import-onnxruntime.js";
 import type { OnnxModel } from "./load-model.js";
+import type { ModelDescription } from "./model-description.js";
 import type { PastState } from "./run-forward.js";
 
 /**
@@ -21,8 +22,8 @@ export function kvDtypeFor(type: KvTensorType): "F32" | "F16" {
  * dequantized. A cache already in the right dtype is returned as is.
  * @example const past = await kvToPast(model, castForModel(model, (await readKv("ctx.kv")).cache));
  */
-export function castForModel(model: OnnxModel, cache: KvCache | QuantizedKv): KvCache<"F32" | "F16"> {
-  const dtype = kvDtypeFor(model.io.pastType);
+export function castForModel(model: Pick<ModelDescription, "pastType">, cache: KvCache | QuantizedKv): KvCache<"F32" | "F16"> {
+  const dtype = kvDtypeFor(model.pastType);
   if ("quantized" in cache && cache.quantized === true) return dequantizeKv(cache, { dtype });
   const plain = cache as KvCache;
   return plain.dtype === dtype ? (plain as KvCache<"F32" | "F16">) : castKv(plain, dtype);

@@ -1,6 +1,6 @@
 import { CompatibilityError } from "../errors/compatibility-error.js";
 import { FINGERPRINT_FIELDS, type ModelFingerprint } from "./model-fingerprint.js";
-import type { ModelInfo } from "./read-model-folder.js";
+import type { ModelDescription } from "./model-description.js";
 
 /** A fingerprint field that {@link checkCompatibility} may be told to skip. */
 export type FingerprintField = (typeof FINGERPRINT_FIELDS)[number];
@@ -25,8 +25,8 @@ export interface CompatibilityOptions {
  */
 export function checkCompatibility(
   params: {
-    /** The model (from `loadModel` or `readModelFolder`). */
-    model: ModelInfo;
+    /** The model: an `OnnxModel`, a transformers.js model's `description`, or any {@link ModelDescription}. */
+    model: Omit<ModelDescription, "pastType">;
     /** The cache's dimensions, as its tensors have them; leave out to check metadata only (before reading tensors). */
     cache?: { numLayers: number; numKvHeads: number; headDim: number };
     /** The cache's sidecar (or header metadata). */
@@ -47,12 +47,13 @@ export function checkCompatibility(
     if (expected !== actual) throw new CompatibilityError(field, expected, actual);
   }
   const fingerprint = metadata?.fingerprint;
-  if (fingerprint) {
+  const own = model.fingerprint;
+  if (fingerprint && own) {
     const ignore = new Set<string>(params.ignoreFields ?? []);
     if (params.strictDtype !== true) ignore.add("model_dtype");
     for (const field of FINGERPRINT_FIELDS) {
       if (ignore.has(field)) continue;
-      const expected = model.fingerprint[field];
+      const expected = own[field];
       const actual = fingerprint[field];
       if (field === "revision" && (expected === null || actual === null || actual === undefined)) continue;
       if (actual === undefined || expected !== actual) {
@@ -69,8 +70,9 @@ export function checkCompatibility(
     return;
   }
   const name = metadata?.model_name;
-  // The header-only fallback says "unknown": nothing to compare beyond the tensor dimensions.
-  if (name !== undefined && name !== "unknown" && name !== model.modelId) {
+  // The header-only fallback says "unknown", and so does a transformers.js model whose config names no model: nothing
+  // to compare beyond the tensor dimensions.
+  if (name !== undefined && name !== "unknown" && model.modelId !== "unknown" && name !== model.modelId) {
     throw new CompatibilityError(
       "model_name",
       model.modelId,

@@ -39,6 +39,7 @@ export { castForModel, kvToPast, pastToKv, kvDtypeFor } from "./cache-io.js";
 export { loadKvSource, type KvLoadOptions, type KvSource, type LoadedKv } from "./load-kv-source.js";
 export { prepareCache } from "./prepare-cache.js";
 export { PreparedCache } from "./prepared-cache.js";
+export type { ModelDescription } from "./model-description.js";
 export { produceCache, type ProduceCacheOptions, type ProducedCache, type ProducedSidecar } from "./produce-cache.js";
 export { resumeFromCache, type ResumeFromCacheOptions } from "./resume-from-cache.js";
 export { resumeFromPrefix, type ResumeFromPrefixOptions } from "./resume-from-prefix.js";

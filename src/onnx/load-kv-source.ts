@@ -8,6 +8,7 @@ import { checkCompatibility, compatibilityOptions, type CompatibilityOptions } f
 import type { OnnxModel } from "./load-model.js";
 import { PreparedCache, preparedState } from "./prepared-cache.js";
 import type { PastState } from "./run-forward.js";
+import type { ModelDescription } from "./model-description.js";
 
 /**
  * A cache to load: a `.kv` path (its sidecar is read too), a cache in memory with its sidecar (as `readKv`
@@ -40,14 +41,15 @@ export interface LoadedKv {
 }
 
 /**
- * Open a cache for a model: check it (metadata first, then tensor dimensions) and convert its dtype. A prepared cache
- * is only checked against the model (nothing is read or converted).
+ * Open a cache for a model of either runtime (an `OnnxModel`, or the `description` of a transformers.js model): check
+ * it (metadata first, then tensor dimensions) and convert its dtype. A prepared cache is only checked against the
+ * model (nothing is read or converted).
  * @throws {CompatibilityError} before any tensor is used when the cache does not fit the model.
  * @throws {CacheInputError} `disposed_cache` for a disposed {@link PreparedCache}.
  * @example const { cache, numTokens, tokens } = await loadKvSource(model, "ctx.kv");
  */
 export async function loadKvSource(
-  model: OnnxModel,
+  model: ModelDescription,
   kv: KvSource,
   options: KvLoadOptions & { signal?: AbortSignal } = {},
 ): Promise<LoadedKv> {
@@ -62,7 +64,7 @@ export async function loadKvSource(
     // Header and sidecar only: an incompatible file fails before its tensors are read.
     checkCompatibility({ model, metadata: await readKvMetadata(kv), ...compat });
     const read = await readKv(kv, {
-      dtype: kvDtypeFor(model.io.pastType),
+      dtype: kvDtypeFor(model.pastType),
       ...(options.verifySha256 !== undefined ? { verifySha256: options.verifySha256 } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });

@@ -2,6 +2,7 @@ import type { InferenceSession } from "onnxruntime-node";
 import { describeGraph, type GraphIo } from "./describe-graph.js";
 import { importOnnxRuntime } from "./import-onnxruntime.js";
 import { loadTokenizer, type Tokenizer } from "./load-tokenizer.js";
+import type { ModelDescription } from "./model-description.js";
 import { readModelFolder, type ModelInfo, type ReadModelFolderOptions } from "./read-model-folder.js";
 
 /** A model folder loaded into onnxruntime-node (CPU), with its tokenizer. */
@@ -12,6 +13,8 @@ export interface OnnxModel extends ModelInfo {
   tokenizer: Tokenizer;
   /** Graph I/O names and element types, read from the session metadata. */
   io: GraphIo;
+  /** `io.pastType`: what caches are converted to; with it an `OnnxModel` is a {@link ModelDescription}. */
+  pastType: GraphIo["pastType"];
   /** Release the session. */
   dispose(): Promise<void>;
 }
@@ -52,5 +55,5 @@ export async function loadModel(options: LoadModelOptions): Promise<OnnxModel> {
     await session.release();
     throw e;
   }
-  return { ...info, session, tokenizer, io, dispose: () => session.release() };
+  return { ...info, session, tokenizer, io, pastType: io.pastType, dispose: () => session.release() };
 }

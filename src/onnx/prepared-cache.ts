@@ -4,6 +4,7 @@ import type { KvCache } from "../kv/kv-cache.js";
 import type { KvSidecar } from "../kv/sidecar.js";
 import { checkCompatibility } from "./check-compatibility.js";
 import type { OnnxModel } from "./load-model.js";
+import type { ModelDescription } from "./model-description.js";
 import type { PastState } from "./run-forward.js";
 
 /** Internal: what a handle holds. */
@@ -83,16 +84,16 @@ function liveState(handle: PreparedCache): PreparedState {
  * Internal: the tensors of a handle for `model`, after checking that the handle is alive and fits the model (same
  * past type and dimensions; the fingerprint, or the model id, of the model it was prepared for).
  */
-export function preparedState(handle: PreparedCache, model: OnnxModel): PreparedState {
+export function preparedState(handle: PreparedCache, model: ModelDescription): PreparedState {
   const state = liveState(handle);
   if (state.model === model) return state;
-  if (model.io.pastType !== state.model.io.pastType) {
+  if (model.pastType !== state.model.pastType) {
     throw new CompatibilityError(
       "past_type",
-      model.io.pastType,
-      state.model.io.pastType,
-      `the cache was prepared for a session whose past is ${state.model.io.pastType}, but this model's is ` +
-        `${model.io.pastType}; prepare it again for this model with prepareCache(model, source)`,
+      model.pastType,
+      state.model.pastType,
+      `the cache was prepared for a session whose past is ${state.model.pastType}, but this model's is ` +
+        `${model.pastType}; prepare it again for this model with prepareCache(model, source)`,
     );
   }
   const first = state.cache.layers[0]!.key.shape;

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ModelFolderError } from "../errors/compatibility-error.js";
+import { externalDataFiles, type ExternalDataFile } from "./external-data-files.js";
 import { fingerprintDtype, isModelDtype, ONNX_FILE_SUFFIX, onnxFileForDtype, type ModelDtype } from "./model-dtype.js";
 import type { ModelFingerprint } from "./model-fingerprint.js";
 
@@ -15,6 +16,8 @@ export interface ModelInfo {
   dtype: ModelDtype;
   /** Absolute path of the ONNX graph for `dtype`. */
   onnxPath: string;
+  /** Absolute paths of the graph and of every external data file it names (all checked to exist). */
+  weightFiles: string[];
   /** `config.json`, parsed. */
   config: Record<string, unknown>;
   /** `generation_config.json`, parsed, or `{}` when the folder has none. */
@@ -93,6 +96,9 @@ export async function readModelFolder(options: ReadModelFolderOptions): Promise<
     throw new ModelFolderError(`model folder ${dir} is missing ${missing.join(", ")}${hint}`, dir, missing);
   }
 
+  const onnxPath = join(dir, onnxFile);
+  const weightFiles = [onnxPath, ...(await checkExternalData(dir, onnxPath))];
+
   const configBytes = await readFile(join(dir, "config.json"));
   const config = parseJsonObject(configBytes, dir, "config.json");
   const generationBytes = await readFile(join(dir, "generation_config.json")).catch(() => undefined);
@@ -134,7 +140,8 @@ export async function readModelFolder(options: ReadModelFolderOptions): Promise<
     dir,
     modelId,
     dtype,
-    onnxPath: join(dir, onnxFile),
+    onnxPath,
+    weightFiles,
     config,
     generationConfig,
     architecture,
@@ -154,6 +161,49 @@ export async function readModelFolder(options: ReadModelFolderOptions): Promise<
       revision,
     },
   };
+}
+
+/**
+ * Check that every external data file the graph names is there and long enough, before onnxruntime or
+ * transformers.js open the graph (they fail with a raw message, or in transformers.js's case with an exception no
+ * caller can catch). Returns the files' absolute paths.
+ */
+async function checkExternalData(dir: string, onnxPath: string): Promise<string[]> {
+  let files: ExternalDataFile[];
+  try {
+    files = await externalDataFiles(onnxPath);
+  } catch {
+    // Not a protobuf kvcdn can walk: onnxruntime will say what is wrong with the graph when it opens it.
+    return [];
+  }
+  const graphDir = dirname(onnxPath);
+  const rel = (path: string): string => relative(dir, path).split("\\").join("/");
+  const missing: string[] = [];
+  const short: string[] = [];
+  const paths: string[] = [];
+  for (const { location, minBytes } of files) {
+    const path = isAbsolute(location) ? location : join(graphDir, location);
+    const size = (await stat(path).catch(() => undefined))?.size;
+    if (size === undefined) missing.push(rel(path));
+    else if (size < minBytes) short.push(`${rel(path)} (${size} bytes; the graph reads up to byte ${minBytes})`);
+    paths.push(path);
+  }
+  const graph = rel(onnxPath);
+  if (missing.length > 0) {
+    throw new ModelFolderError(
+      `model folder ${dir} is missing ${missing.join(", ")}: the external data (weights) ${graph} names; ` +
+        `download ${missing.length === 1 ? "it" : "them"} with the graph, from the same revision`,
+      dir,
+      missing,
+    );
+  }
+  if (short.length > 0) {
+    throw new ModelFolderError(
+      `model folder ${dir}: external data of ${graph} is truncated: ${short.join(", ")}; download it again`,
+      dir,
+    );
+  }
+  return paths;
 }
 
 async function isFile(path: string): Promise<boolean> {

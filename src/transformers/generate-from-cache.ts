@@ -1,26 +1,27 @@
 import type { PreTrainedModel, PreTrainedTokenizer } from "@huggingface/transformers";
-import { CacheInputError, CompatibilityError } from "../errors/compatibility-error.js";
-import { castKv } from "../kv/cast-kv.js";
-import { sliceTokens, validateKvCache, type KvCache } from "../kv/kv-cache.js";
-import { dequantizeKv, type QuantizedKv } from "../kv/quantize.js";
-import { readKv } from "../kv/read-kv.js";
-import type { KvSidecar } from "../kv/sidecar.js";
+import { CacheInputError } from "../errors/compatibility-error.js";
+import { sliceTokens } from "../kv/kv-cache.js";
+import { compatibilityOptions } from "../onnx/check-compatibility.js";
+import { loadKvSource, type KvLoadOptions, type KvSource } from "../onnx/load-kv-source.js";
 import { longestCommonPrefix, reusablePrefix } from "../onnx/longest-common-prefix.js";
-import { heldCache, PreparedCache } from "../onnx/prepared-cache.js";
+import type { ModelDescription } from "../onnx/model-description.js";
+import { describeTransformersModel } from "./describe-transformers-model.js";
 import { importTransformers } from "./import-transformers.js";
 import { kvToDynamicCache, pastTensorType } from "./kv-to-dynamic-cache.js";
 
 /** Options of {@link generateFromCache}; any other field is a transformers.js `generate()` option (`max_new_tokens`, `do_sample`, `streamer`, …). */
-export interface GenerateFromCacheOptions {
+export interface GenerateFromCacheOptions extends KvLoadOptions {
   /** A transformers.js causal LM (e.g. from `loadTransformersModel`). */
   model: PreTrainedModel;
   /** Its tokenizer. */
   tokenizer: PreTrainedTokenizer;
   /**
-   * The cache: a `.kv` path, `{ cache, metadata }`, or a `kvcdn/onnx` `prepareCache` handle (its tensors are reused,
-   * converted only if this model's past dtype differs); its sidecar must record `tokens`. It is never modified.
+   * What the cache is checked against (`loadTransformersModel` returns it: model id, fingerprint, dimensions).
+   * @default described from `model.config`: dimensions and `_name_or_path` only, the cache's fingerprint unchecked
    */
-  kv: string | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined } | PreparedCache;
+  description?: ModelDescription;
+  /** The cache: a `.kv` path, `{ cache, metadata }`, or a `kvcdn/onnx` `prepareCache` handle; its sidecar must record `tokens`. It is never modified. */
+  kv: KvSource;
   /** The whole prompt (cached context included), tokenized with special tokens like a context. */
   prompt?: string;
   /** The whole prompt as ids (cached prefix + new suffix). */
@@ -51,36 +52,26 @@ export interface GenerateFromCacheResult {
 /**
  * Seed transformers.js `generate()` with a `.kv` cache, following the rules that make seeding correct
  * (docs/runtime.md#transformersjs-seeding): the full ids (cached prefix + suffix) with a full-length attention mask, at least one uncached
- * token, and a fresh `DynamicCache` for every call, so the caller's cache is never mutated. Checks that the ids start
- * with the cached tokens and that the cache's layers, KV heads and head_dim match the model's config.
+ * token, and a fresh `DynamicCache` for every call, so the caller's cache is never mutated. The cache is opened and
+ * checked by the same `loadKvSource` as `kvcdn/onnx` (sidecar SHA-256, fingerprint or model name, layers, KV heads,
+ * head_dim), then the ids are checked to start with the cached tokens.
  * @throws {CacheInputError} `no_tokens`, `prefix_mismatch` or `fully_cached`, each saying what to do.
- * @throws {CompatibilityError} when the cache's shape does not fit the model.
+ * @throws {CompatibilityError} when the cache does not fit the model (another model, or another shape).
  * @example
  * const { model, tokenizer } = await loadTransformersModel({ dir });
  * const { text } = await generateFromCache({ model, tokenizer, kv: "ctx.kv", question: "\n\nQ: Why?\nA:", max_new_tokens: 32 });
  */
 export async function generateFromCache(options: GenerateFromCacheOptions): Promise<GenerateFromCacheResult> {
-  const { model, tokenizer, kv, prompt, inputIds, question, reusePrefix, ...generateOptions } = options;
+  const { model, tokenizer, kv, prompt, inputIds, question, reusePrefix, description, ignoreFields, strictDtype, verifySha256, ...generateOptions } =
+    options;
   const { Tensor } = await importTransformers();
   const dtype = pastTensorType(model);
-  const want = dtype === "float16" ? "F16" : "F32";
 
-  let cache: KvCache;
-  let metadata: Partial<KvSidecar>;
-  if (typeof kv === "string") {
-    ({ cache, metadata } = await readKv(kv, { dtype: want }));
-  } else if (kv instanceof PreparedCache) {
-    metadata = kv.metadata;
-    cache = castKv(heldCache(kv), want);
-  } else {
-    metadata = kv.metadata ?? {};
-    cache = "quantized" in kv.cache && kv.cache.quantized === true ? dequantizeKv(kv.cache, { dtype: want }) : castKv(kv.cache as KvCache, want);
-  }
-  const info = validateKvCache(cache);
-  checkShape(model, info);
-
-  const tokens = metadata.tokens;
-  if (!Array.isArray(tokens) || tokens.length !== info.numTokens) {
+  const { cache, numTokens, tokens } = await loadKvSource(description ?? describeTransformersModel(model), kv, {
+    ...compatibilityOptions(options),
+    ...(verifySha256 !== undefined ? { verifySha256 } : {}),
+  });
+  if (tokens === undefined) {
     throw new CacheInputError(
       "the cache records no tokens matching its length (its .kv.json `tokens`), so the prompt cannot be checked " +
         "against it; re-produce it with kvcdn generate or pass { cache, metadata: { tokens } }",
@@ -99,7 +90,7 @@ export async function generateFromCache(options: GenerateFromCacheOptions): Prom
     throw new CacheInputError("give prompt, inputIds or question (a non-empty one)", { code: "empty_prompt" });
   }
 
-  let p = info.numTokens;
+  let p = numTokens;
   if (reusePrefix === true) {
     p = reusablePrefix(tokens, ids);
   } else {
@@ -124,7 +115,7 @@ export async function generateFromCache(options: GenerateFromCacheOptions): Prom
   // Full-length mask: generate() runs only the uncached suffix, at positions cumsum(mask) − 1 = p … (docs/runtime.md#transformersjs-seeding).
   const attention_mask = new Tensor("int64", new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
   const past_key_values =
-    p === 0 ? null : await kvToDynamicCache(p === info.numTokens ? cache : sliceTokens(cache, p), { dtype });
+    p === 0 ? null : await kvToDynamicCache(p === numTokens ? cache : sliceTokens(cache, p), { dtype });
   const out = (await model.generate({ ...generateOptions, input_ids, attention_mask, past_key_values })) as unknown;
   const sequencesTensor = (out as { sequences?: unknown }).sequences ?? out;
   const sequences = (sequencesTensor as { tolist(): Array<Array<bigint | number>> }).tolist()[0]!.map(Number);
@@ -135,21 +126,4 @@ export async function generateFromCache(options: GenerateFromCacheOptions): Prom
     text: newTokens.length === 0 ? "" : tokenizer.decode(newTokens, { skip_special_tokens: true }),
     cachedTokens: p,
   };
-}
-
-function checkShape(model: PreTrainedModel, cache: { numLayers: number; numKvHeads: number; headDim: number }): void {
-  const config = model.config as unknown as Record<string, unknown>;
-  const heads = config["num_attention_heads"];
-  const expected: Array<[string, unknown, number]> = [
-    ["num_layers", config["num_hidden_layers"], cache.numLayers],
-    ["num_kv_heads", config["num_key_value_heads"] ?? heads, cache.numKvHeads],
-    [
-      "head_dim",
-      config["head_dim"] ?? (typeof config["hidden_size"] === "number" && typeof heads === "number" ? config["hidden_size"] / heads : undefined),
-      cache.headDim,
-    ],
-  ];
-  for (const [field, want, got] of expected) {
-    if (typeof want === "number" && want !== got) throw new CompatibilityError(field, want, got);
-  }
 }

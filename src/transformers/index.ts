@@ -7,6 +7,8 @@ export { importTransformers, type TransformersJs } from "./import-transformers.j
 export { loadTransformersModel, type TransformersModel } from "./load-transformers-model.js";
 export { kvToDynamicCache, pastTensorType, type PastTensorType } from "./kv-to-dynamic-cache.js";
 export { presentToKv } from "./present-to-kv.js";
+export { describeTransformersModel } from "./describe-transformers-model.js";
+export type { ModelDescription } from "../onnx/model-description.js";
 export {
   generateFromCache,
   type GenerateFromCacheOptions,

@@ -185,6 +185,49 @@ describe("generateFromCache (transformers.js)", () => {
     });
   });
 
+  describe("the same compatibility checks as kvcdn/onnx", () => {
+    let produced: Awaited<ReturnType<typeof produceCache>>;
+    beforeAll(async () => {
+      produced = await produceCache({ model: ortModel, contextTokens: ids.slice(0, 10) });
+    });
+
+    it("describes the loaded model as loadModel does", () => {
+      expect(tf.description).toMatchObject({
+        modelId: ortModel.modelId,
+        numLayers: ortModel.numLayers,
+        numKvHeads: ortModel.numKvHeads,
+        headDim: ortModel.headDim,
+        pastType: ortModel.io.pastType,
+        fingerprint: ortModel.fingerprint,
+      });
+    });
+
+    it("refuses a cache of the same shape from another model (fingerprint)", async () => {
+      const metadata = { ...produced.metadata, fingerprint: { ...produced.metadata.fingerprint!, architecture: "LlamaForCausalLM" } };
+      const error = await generateFromCache({ ...tf, kv: { cache: produced.cache, metadata }, question: "?", ...greedy }).catch((e) => e);
+      expect(error).toBeInstanceOf(CompatibilityError);
+      expect(error.field).toBe("fingerprint.architecture");
+      // the onnxruntime path refuses it the same way
+      const fromOrt = await resumeFromCache({ model: ortModel, kv: { cache: produced.cache, metadata }, question: "?" }).collect().catch((e) => e);
+      expect(fromOrt).toBeInstanceOf(CompatibilityError);
+      expect(fromOrt.field).toBe(error.field);
+    });
+
+    it("refuses a .kv file whose sidecar names another model and has no fingerprint", async () => {
+      const kv = join(tmp.dir, "other-model.kv");
+      await writeKv(kv, produced.cache, { sidecar: { model_name: "someone/other-model", tokens: produced.tokens } });
+      const error = await generateFromCache({ ...tf, kv, question: "?", ...greedy }).catch((e) => e);
+      expect(error).toBeInstanceOf(CompatibilityError);
+      expect([error.field, error.actual]).toEqual(["model_name", "someone/other-model"]);
+    });
+
+    it("without a description, checks dimensions and the model name from model.config", async () => {
+      const error = await generateFromCache({ model: tf.model, tokenizer: tf.tokenizer, kv: { cache: produced.cache, metadata: { ...produced.metadata, num_layers: 2 } }, question: "?", ...greedy }).catch((e) => e);
+      expect(error).toBeInstanceOf(CompatibilityError);
+      expect(error.field).toBe("num_layers");
+    });
+  });
+
   it("loadTransformersModel names missing files before transformers.js runs", async () => {
     const error = await loadTransformersModel({ dir, dtype: "q4f16" }).catch((e) => e);
     expect(error).toBeInstanceOf(ModelFolderError);
