@@ -1,15 +1,7 @@
 import type { FixtureWeightSpec } from "./fixture-weights.js";
 import type { Qwen3Dims } from "./fixture-shapes.js";
-import {
-  ONNX_BOOL,
-  ONNX_FLOAT,
-  ONNX_INT64,
-  type AttributeMsg,
-  type ModelMsg,
-  type NodeMsg,
-  type TensorMsg,
-  type ValueInfoMsg,
-} from "./onnx-proto-types.js";
+import { attrInt, attrInts, GraphBuilder, tensorValueInfo } from "./onnx-graph-builder.js";
+import { ONNX_BOOL, ONNX_FLOAT, ONNX_INT64, type ModelMsg, type TensorMsg, type ValueInfoMsg } from "./onnx-proto-types.js";
 
 /** ONNX opset of the fixture graph: standard ops only (`ai.onnx`), no contrib ops, so the math is plainly checkable. */
 export const FIXTURE_OPSET = 17;
@@ -30,32 +22,6 @@ export function onnxInitializerName(spec: Pick<FixtureWeightSpec, "name" | "kind
 /** The ONNX dims of a weight: `[in, out]` for linear layers, the Hugging Face shape otherwise. */
 export function onnxInitializerDims(spec: Pick<FixtureWeightSpec, "shape" | "kind">): number[] {
   return spec.kind === "linear" ? [spec.shape[1]!, spec.shape[0]!] : [...spec.shape];
-}
-
-const attrInt = (name: string, i: number): AttributeMsg => ({ name, type: 2, i });
-const attrInts = (name: string, ints: number[]): AttributeMsg => ({ name, type: 7, ints });
-
-/** Appends nodes with unique, readable names; each node's outputs are `<node name>/output_<k>` unless given. */
-class GraphBuilder {
-  readonly nodes: NodeMsg[] = [];
-  readonly constants: TensorMsg[] = [];
-
-  op(opType: string, name: string, inputs: string[], attribute: AttributeMsg[] = [], output?: string): string {
-    const out = output ?? `${name}/output_0`;
-    this.nodes.push({ name, opType, input: inputs, output: [out], attribute });
-    return out;
-  }
-
-  int64(name: string, values: number[]): string {
-    const data = new BigInt64Array(values.map((v) => BigInt(v)));
-    this.constants.push({ name, dims: [values.length], dataType: ONNX_INT64, rawData: leBytes(data) });
-    return name;
-  }
-
-  float(name: string, values: number[], dims: number[]): string {
-    this.constants.push({ name, dims, dataType: ONNX_FLOAT, rawData: leBytes(new Float32Array(values)) });
-    return name;
-  }
 }
 
 /**
@@ -211,25 +177,16 @@ export function buildQwen3Graph(params: { dims: Qwen3Dims; weights: TensorMsg[];
   const logitsShape = g.op("Concat", "/lm_head/LogitsShape", [ids, vocab], [attrInt("axis", 0)]);
   g.op("Reshape", "/lm_head/Unflatten", [logitsFlat, logitsShape], [], "logits");
 
-  const tensor = (name: string, elemType: number, shape: Array<number | string>): ValueInfoMsg => ({
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: { dim: shape.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  });
   const inputs: ValueInfoMsg[] = [
-    tensor("input_ids", ONNX_INT64, ["batch_size", "sequence_length"]),
-    tensor("attention_mask", ONNX_INT64, ["batch_size", "total_sequence_length"]),
-    tensor("position_ids", ONNX_INT64, ["batch_size", "sequence_length"]),
+    tensorValueInfo("input_ids", ONNX_INT64, ["batch_size", "sequence_length"]),
+    tensorValueInfo("attention_mask", ONNX_INT64, ["batch_size", "total_sequence_length"]),
+    tensorValueInfo("position_ids", ONNX_INT64, ["batch_size", "sequence_length"]),
   ];
-  const outputs: ValueInfoMsg[] = [tensor("logits", ONNX_FLOAT, ["batch_size", "sequence_length", dims.vocab_size])];
+  const outputs: ValueInfoMsg[] = [tensorValueInfo("logits", ONNX_FLOAT, ["batch_size", "sequence_length", dims.vocab_size])];
   for (let i = 0; i < L; i++) {
     for (const kind of ["key", "value"]) {
-      inputs.push(tensor(`past_key_values.${i}.${kind}`, ONNX_FLOAT, ["batch_size", nKV, "past_sequence_length", hd]));
-      outputs.push(tensor(`present.${i}.${kind}`, ONNX_FLOAT, ["batch_size", nKV, "total_sequence_length", hd]));
+      inputs.push(tensorValueInfo(`past_key_values.${i}.${kind}`, ONNX_FLOAT, ["batch_size", nKV, "past_sequence_length", hd]));
+      outputs.push(tensorValueInfo(`present.${i}.${kind}`, ONNX_FLOAT, ["batch_size", nKV, "total_sequence_length", hd]));
     }
   }
 
@@ -247,15 +204,4 @@ export function buildQwen3Graph(params: { dims: Qwen3Dims; weights: TensorMsg[];
       output: outputs,
     },
   };
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function leBytes(view: Float32Array | BigInt64Array): Uint8Array {
-  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-  if (LITTLE_ENDIAN) return bytes;
-  const out = new Uint8Array(bytes.length);
-  const w = view.BYTES_PER_ELEMENT;
-  for (let i = 0; i < bytes.length; i += w) for (let j = 0; j < w; j++) out[i + j] = bytes[i + w - 1 - j]!;
-  return out;
 }

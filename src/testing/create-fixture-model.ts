@@ -7,9 +7,20 @@ import { buildQwen3Graph, onnxInitializerDims, onnxInitializerName } from "./bui
 import { FixtureModelError } from "./fixture-model-error.js";
 import { resolveFixtureShape, type FixtureShape, type Qwen3Dims } from "./fixture-shapes.js";
 import { bf16Bytes, f32Bytes, fixtureWeightSpecs, generateFixtureWeight, transposedF32Bytes } from "./fixture-weights.js";
-import { loadOnnxModelEncoder, qwen3TokenizerFiles } from "./load-fixture-peers.js";
+import { loadOnnxEncoders, qwen3TokenizerFiles } from "./load-fixture-peers.js";
+import {
+  resolveBuilderVariants,
+  resolveRotaryMode,
+  usesExternalData,
+  variantOnnxFile,
+  type BuilderVariant,
+  type FixtureLayout,
+  type RotaryMode,
+} from "./builder-variant.js";
+import { BuilderVariantsWriter } from "./write-builder-variants.js";
 import { ONNX_FLOAT, type TensorMsg } from "./onnx-proto-types.js";
 import { qwen3ConfigJson, qwen3GenerationConfigJson } from "./qwen3-config-json.js";
+import { writeAt, writeBytes } from "./write-at.js";
 
 /** Above this many bytes of f32 weights the ONNX weights go to `onnx/model.onnx_data` (protobuf caps a file at 2 GiB). */
 export const EXTERNAL_DATA_THRESHOLD_BYTES = 1_500_000_000;
@@ -30,6 +41,18 @@ export interface CreateFixtureModelOptions {
    * @default "auto"
    */
   externalData?: boolean | "auto";
+  /**
+   * How the ONNX graph is written: `plain` (standard ops, float32 `onnx/model.onnx`) or `builder` (onnxruntime-genai
+   * model builder's Qwen3 graph with contrib ops, one file per variant; see docs/builder-layout.md). @default "plain"
+   */
+  layout?: FixtureLayout;
+  /**
+   * Builder layout only: the variants to write (`fp32` → `onnx/model.onnx` + `.onnx_data`, `fp16` →
+   * `model_fp16.onnx` + `.onnx_data`, `q4f16` → `model_q4f16.onnx`, `q4` → `model_q4.onnx`). @default "q4f16"
+   */
+  variants?: BuilderVariant | readonly BuilderVariant[];
+  /** Builder layout only: a separate RotaryEmbedding fed by `position_ids`, or rotary fused into GroupQueryAttention (no `position_ids` input). @default "separate" */
+  rotary?: RotaryMode;
   /** Replace an existing non-empty `dir`. @default false */
   overwrite?: boolean;
   /**
@@ -69,8 +92,14 @@ export interface FixtureModel {
   seed: number;
   /** The model's dimensions (as in its config.json). */
   dims: Qwen3Dims;
-  /** Whether the ONNX weights are in `onnx/model.onnx_data`. */
+  /** Whether the ONNX weights are in `onnx/model*.onnx_data` (builder layout: whether any variant's are). */
   externalData: boolean;
+  /** `plain` or `builder`. */
+  layout: FixtureLayout;
+  /** Builder layout: the variants written (empty for `plain`). */
+  variants: BuilderVariant[];
+  /** Builder layout: the rotary mode (undefined for `plain`). */
+  rotary: RotaryMode | undefined;
   /** Every file written, relative to `dir` with `/` separators, and its size in bytes. */
   files: Record<string, number>;
 }
@@ -98,33 +127,57 @@ export async function createFixtureModel(options: CreateFixtureModelOptions): Pr
   const dir = resolve(options.dir);
   const specs = fixtureWeightSpecs(dims);
   const totalBytes = specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  const layout = options.layout ?? "plain";
+  if (layout !== "plain" && layout !== "builder") {
+    throw new FixtureModelError(`unknown layout ${JSON.stringify(layout)}; use plain or builder`, { code: "bad_options" });
+  }
+  const builder = layout === "builder";
+  if (!builder && (options.variants !== undefined || options.rotary !== undefined)) {
+    throw new FixtureModelError("variants and rotary apply to the builder layout only", { code: "bad_options" });
+  }
+  if (builder && options.externalData !== undefined && options.externalData !== "auto") {
+    throw new FixtureModelError("externalData does not apply to the builder layout: fp32/fp16 always use onnx_data, q4 never", { code: "bad_options" });
+  }
+  const variants = builder ? resolveBuilderVariants(options.variants) : [];
+  const rotary = builder ? resolveRotaryMode(options.rotary) : undefined;
+  const externalDataFiles = variants.filter(usesExternalData).map((v) => basename(variantOnnxFile(v)));
   const mode = options.externalData ?? "auto";
-  const externalData = mode === "auto" ? totalBytes > EXTERNAL_DATA_THRESHOLD_BYTES : mode;
-  if (!externalData && totalBytes > 2 ** 31 - 2 ** 24) {
+  const externalData = builder ? externalDataFiles.length > 0 : mode === "auto" ? totalBytes > EXTERNAL_DATA_THRESHOLD_BYTES : mode;
+  if (!builder && !externalData && totalBytes > 2 ** 31 - 2 ** 24) {
     throw new FixtureModelError(
       `${totalBytes} bytes of weights do not fit in one ONNX protobuf (2 GiB); use externalData: true or "auto"`,
       { code: "bad_options" },
     );
   }
   await checkDestination(dir, options.overwrite === true);
-  const encoder = await loadOnnxModelEncoder();
+  const encoders = await loadOnnxEncoders();
   const tokenizerFiles = qwen3TokenizerFiles();
 
   const temp = join(dirname(dir), `.${basename(dir)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   let dataFile: FileHandle | undefined;
+  let variantsWriter: BuilderVariantsWriter | undefined;
   try {
     await mkdir(join(temp, "onnx"), { recursive: true });
-    await writeBytes(join(temp, "config.json"), json(qwen3ConfigJson({ dims, shapeName, seed, externalData })));
+    const config = qwen3ConfigJson({
+      dims,
+      shapeName,
+      seed,
+      externalData,
+      ...(builder ? { builder: { variants, rotary: rotary!, externalDataFiles } } : {}),
+    });
+    await writeBytes(join(temp, "config.json"), json(config));
     await writeBytes(join(temp, "generation_config.json"), json(qwen3GenerationConfigJson()));
     await copyFile(tokenizerFiles.tokenizer, join(temp, "tokenizer.json"));
     await copyFile(tokenizerFiles.tokenizerConfig, join(temp, "tokenizer_config.json"));
 
     // One pass over the weights, in the safetensors writer's order: each tensor is generated once, its f32 copy goes
     // to the ONNX side (inline or model.onnx_data) and its BF16 bytes to model.safetensors.
-    if (externalData) dataFile = await open(join(temp, "onnx", "model.onnx_data"), "wx");
+    if (builder) variantsWriter = await BuilderVariantsWriter.open({ folder: temp, dims, variants, rotary: rotary!, encoders });
+    else if (externalData) dataFile = await open(join(temp, "onnx", "model.onnx_data"), "wx");
     const initializers = new Map<string, TensorMsg>();
     let dataOffset = 0;
     let bytesDone = 0;
+    let written = 0;
     const lazy = new Map<string, LazyTensor>();
     for (const spec of specs) {
       lazy.set(spec.name, {
@@ -134,6 +187,12 @@ export async function createFixtureModel(options: CreateFixtureModelOptions): Pr
           options.signal?.throwIfAborted();
           const values = generateFixtureWeight(spec, seed);
           options.transformWeight?.(spec.name, values, spec.shape);
+          if (variantsWriter !== undefined) {
+            await variantsWriter.add(spec, values);
+            bytesDone += values.byteLength;
+            options.onProgress?.({ tensor: spec.name, done: ++written, total: specs.length, bytes: bytesDone, totalBytes });
+            return bf16Bytes(values);
+          }
           const onnxBytes =
             spec.kind === "linear" ? transposedF32Bytes(values, spec.shape[0]!, spec.shape[1]!) : f32Bytes(values);
           const tensor: TensorMsg = { name: onnxInitializerName(spec), dims: onnxInitializerDims(spec), dataType: ONNX_FLOAT };
@@ -168,19 +227,21 @@ export async function createFixtureModel(options: CreateFixtureModelOptions): Pr
       dataFile = undefined;
     }
 
-    const weights = specs.map((s) => initializers.get(s.name)!);
-    const model = buildQwen3Graph({
-      dims,
-      weights,
-      docString: `kvcdn fixture: random-weight Qwen3 (${shapeName}, seed ${seed})`,
-    });
-    initializers.clear();
-    await writeBytes(join(temp, "onnx", "model.onnx"), encoder.encode(model).finish());
+    const docString = `kvcdn fixture: random-weight Qwen3 (${shapeName}, seed ${seed})`;
+    if (variantsWriter !== undefined) {
+      await variantsWriter.finish(docString);
+    } else {
+      const weights = specs.map((s) => initializers.get(s.name)!);
+      const model = buildQwen3Graph({ dims, weights, docString });
+      initializers.clear();
+      await writeBytes(join(temp, "onnx", "model.onnx"), encoders.ModelProto.encode(model).finish());
+    }
 
     options.signal?.throwIfAborted();
     await moveIntoPlace(temp, dir, options.overwrite === true);
   } catch (e) {
     await dataFile?.close().catch(() => undefined);
+    await variantsWriter?.close();
     await rm(temp, { recursive: true, force: true });
     if (isKvcdnError(e) || (e instanceof Error && e.name === "AbortError")) throw e;
     throw new FixtureModelError(`could not write the fixture model to ${dir}: ${e instanceof Error ? e.message : String(e)}`, {
@@ -188,29 +249,10 @@ export async function createFixtureModel(options: CreateFixtureModelOptions): Pr
       cause: e,
     });
   }
-  return { dir, shape: shapeName, seed, dims, externalData, files: await listFiles(dir) };
+  return { dir, shape: shapeName, seed, dims, externalData, layout, variants, rotary, files: await listFiles(dir) };
 }
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`);
-
-async function writeAt(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  const CHUNK = 1 << 30; // Node refuses more than 2 GiB − 1 per write call
-  for (let off = 0; off < bytes.byteLength; ) {
-    const end = Math.min(bytes.byteLength, off + CHUNK);
-    const { bytesWritten } = await handle.write(bytes, off, end - off, position + off);
-    off += bytesWritten;
-  }
-}
-
-async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
-  const handle = await open(path, "wx");
-  try {
-    await writeAt(handle, bytes, 0);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 async function checkDestination(dir: string, overwrite: boolean): Promise<void> {
   let entries: string[];

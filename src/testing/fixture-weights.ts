@@ -76,17 +76,27 @@ export function bf16Bytes(values: Float32Array): Uint8Array {
 
 /** The f32 bytes (little-endian) of a `[rows, cols]` matrix transposed to `[cols, rows]` (ONNX MatMul layout). */
 export function transposedF32Bytes(values: Float32Array, rows: number, cols: number): Uint8Array {
+  return littleEndianBytes(transposeF32(values, rows, cols));
+}
+
+/** A `[rows, cols]` row-major matrix transposed to `[cols, rows]`. */
+export function transposeF32(values: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(values.length);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     for (let c = 0; c < cols; c++) out[c * rows + r] = values[base + c]!;
   }
-  return littleEndianBytes(out);
+  return out;
 }
 
 /** The f32 bytes (little-endian) of `values`, without copying on little-endian machines. */
 export function f32Bytes(values: Float32Array): Uint8Array {
   return littleEndianBytes(values);
+}
+
+/** The f16 bytes (little-endian) of f16 bit patterns, without copying on little-endian machines. */
+export function f16Bytes(bits: Uint16Array): Uint8Array {
+  return littleEndianBytes(bits);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -11,6 +11,16 @@ export {
   type FixtureModel,
   type FixtureProgress,
 } from "./create-fixture-model.js";
+export {
+  BUILDER_VARIANTS,
+  ROTARY_MODES,
+  variantOnnxFile,
+  type BuilderVariant,
+  type FixtureLayout,
+  type RotaryMode,
+} from "./builder-variant.js";
+export { builderReferenceModel } from "./builder-variant-weights.js";
+export { quantizeQ4, dequantizeQ4, Q4_BLOCK_SIZE, type Q4Matrix } from "./quantize-q4.js";
 export { ensureFixtureModel, defaultFixtureCacheDir, type EnsureFixtureModelOptions } from "./ensure-fixture-model.js";
 export {
   loadReferenceQwen3,

@@ -7,8 +7,20 @@ export interface OnnxModelEncoder {
   encode(message: unknown): { finish(): Uint8Array };
 }
 
+/** The protobufjs encoders of the ONNX messages the fixture writer emits, whole or piecewise. */
+export interface OnnxEncoders {
+  ModelProto: OnnxModelEncoder;
+  GraphProto: OnnxModelEncoder;
+  TensorProto: OnnxModelEncoder;
+}
+
 /** Load `onnx-proto` (an optional peer dependency) on first use. @throws MissingPeerError when it is not installed. */
 export async function loadOnnxModelEncoder(): Promise<OnnxModelEncoder> {
+  return (await loadOnnxEncoders()).ModelProto;
+}
+
+/** Load the ModelProto, GraphProto and TensorProto encoders of `onnx-proto`. @throws MissingPeerError when it is not installed. */
+export async function loadOnnxEncoders(): Promise<OnnxEncoders> {
   let mod: unknown;
   try {
     mod = await import("onnx-proto");
@@ -16,10 +28,11 @@ export async function loadOnnxModelEncoder(): Promise<OnnxModelEncoder> {
     throw new MissingPeerError("onnx-proto", { cause: e });
   }
   // onnx-proto is CommonJS (`module.exports = $root`): the namespace arrives as `default.onnx` (or `onnx` via interop).
-  const m = mod as { onnx?: { ModelProto?: OnnxModelEncoder }; default?: { onnx?: { ModelProto?: OnnxModelEncoder } } };
-  const encoder = m.onnx?.ModelProto ?? m.default?.onnx?.ModelProto;
-  if (encoder === undefined) throw new MissingPeerError("onnx-proto");
-  return encoder;
+  type Namespace = { ModelProto?: OnnxModelEncoder; GraphProto?: OnnxModelEncoder; TensorProto?: OnnxModelEncoder };
+  const m = mod as { onnx?: Namespace; default?: { onnx?: Namespace } };
+  const ns = m.onnx ?? m.default?.onnx;
+  if (ns?.ModelProto === undefined || ns.GraphProto === undefined || ns.TensorProto === undefined) throw new MissingPeerError("onnx-proto");
+  return { ModelProto: ns.ModelProto, GraphProto: ns.GraphProto, TensorProto: ns.TensorProto };
 }
 
 /**

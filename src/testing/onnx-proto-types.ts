@@ -9,6 +9,12 @@ export const ONNX_FLOAT = 1;
 export const ONNX_INT64 = 7;
 /** `TensorProto.DataType.BOOL`. */
 export const ONNX_BOOL = 9;
+/** `TensorProto.DataType.UINT8`. */
+export const ONNX_UINT8 = 2;
+/** `TensorProto.DataType.INT32`. */
+export const ONNX_INT32 = 6;
+/** `TensorProto.DataType.FLOAT16`. */
+export const ONNX_FLOAT16 = 10;
 
 /** `AttributeProto` (only the fields used). */
 export interface AttributeMsg {
@@ -26,6 +32,8 @@ export interface NodeMsg {
   input: string[];
   output: string[];
   attribute: AttributeMsg[];
+  /** Operator set domain, e.g. `com.microsoft`; absent for standard ops. */
+  domain?: string;
 }
 
 /** `TensorProto`, inline (`rawData`) or external (`dataLocation` 1 + `externalData`). */

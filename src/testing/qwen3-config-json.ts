@@ -14,6 +14,8 @@ export function qwen3ConfigJson(params: {
   shapeName: string;
   seed: number;
   externalData: boolean;
+  /** Builder layout: the variants written and the rotary mode, recorded in `kvcdn_fixture`. */
+  builder?: { variants: readonly string[]; rotary: string; externalDataFiles: readonly string[] };
 }): Record<string, unknown> {
   const { dims } = params;
   const config: Record<string, unknown> = {
@@ -44,9 +46,22 @@ export function qwen3ConfigJson(params: {
     use_cache: true,
     use_sliding_window: false,
     vocab_size: dims.vocab_size,
-    kvcdn_fixture: { shape: params.shapeName, seed: params.seed, generator_version: FIXTURE_GENERATOR_VERSION },
+    kvcdn_fixture: {
+      shape: params.shapeName,
+      seed: params.seed,
+      generator_version: FIXTURE_GENERATOR_VERSION,
+      ...(params.builder === undefined ? {} : { layout: "builder", variants: params.builder.variants, rotary: params.builder.rotary }),
+    },
   };
-  if (params.externalData) config["transformers.js_config"] = { use_external_data_format: true };
+  if (params.builder !== undefined) {
+    // transformers.js reads the flag per graph file name (`model_fp16.onnx`), so only the variants with a data file
+    // load one; a single-file q4f16 graph must not look for `model_q4f16.onnx_data`.
+    if (params.builder.externalDataFiles.length > 0) {
+      config["transformers.js_config"] = {
+        use_external_data_format: Object.fromEntries(params.builder.externalDataFiles.map((f) => [f, true])),
+      };
+    }
+  } else if (params.externalData) config["transformers.js_config"] = { use_external_data_format: true };
   return config;
 }
 
