@@ -2,20 +2,22 @@ import { readFileSync } from "node:fs";
 import { TomlError, parse } from "smol-toml";
 import { ConfigError } from "../errors/config-error.js";
 
-/** The settings kvcdn reads from `config.toml` (the Rust CLI's keys plus `cdn_url`). Unknown keys are ignored. */
+/** The settings kvcdn reads from `config.toml` (the Rust CLI's keys plus `cdn_url` and `cache_dir`). Unknown keys are ignored. */
 export interface ConfigFileValues {
   api_url?: string;
   api_key?: string;
   cdn_url?: string;
   issuer_url?: string;
   client_id?: string;
+  /** Where fetched `.kv` caches are kept (see docs/cache-directory.md); `~` is not expanded. */
+  cache_dir?: string;
   /** Kept by the Rust CLI; no longer affects routing. */
   default_org?: string;
   /** Kept by the Rust CLI; no longer affects routing. */
   default_project?: string;
 }
 
-const STRING_KEYS = ["api_url", "api_key", "cdn_url", "issuer_url", "client_id", "default_org", "default_project"] as const;
+const STRING_KEYS = ["api_url", "api_key", "cdn_url", "issuer_url", "client_id", "cache_dir", "default_org", "default_project"] as const;
 
 /**
  * Read and parse a `config.toml`. A missing file gives undefined; an unreadable file, malformed TOML (the error names

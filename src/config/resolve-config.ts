@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import { ConfigError } from "../errors/config-error.js";
 import { redact } from "../errors/redact.js";
+import { defaultCacheDir } from "./default-cache-dir.js";
 import { defaultConfigPath } from "./default-config-path.js";
 import { DEFAULT_API_URL, DEFAULT_CDN_URL, DEFAULT_CLIENT_ID, DEFAULT_ISSUER_URL } from "./defaults.js";
 import { defaultLogger, type KvcdnLogger } from "./logger.js";
@@ -20,6 +22,11 @@ export interface ConfigOptions {
   issuerUrl?: string | undefined;
   /** OIDC client id. @default env KVCDN_CLIENT_ID, then config `client_id`, then "kvcdn-cli" */
   clientId?: string | undefined;
+  /**
+   * Directory of fetched `.kv` caches (see docs/cache-directory.md).
+   * @default env KVCDN_CACHE_DIR, then config `cache_dir`, then `$XDG_CACHE_HOME/kvcdn`, then `~/.cache/kvcdn`
+   */
+  cacheDir?: string | undefined;
   /** Environment to read `KVCDN_*` from (tests inject one). @default process.env */
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** The `config.toml` to read, or `false` to read none. @default defaultConfigPath({ env }) */
@@ -40,12 +47,14 @@ export interface ResolvedConfig {
   issuerUrl: string;
   /** OIDC client id. */
   clientId: string;
+  /** Absolute path of the cache directory (not created here). */
+  cacheDir: string;
   /** The config file consulted, if any (whether or not it exists). */
   configPath: string | undefined;
   /** The values read from that file (undefined when it does not exist or none was read). */
   file: ConfigFileValues | undefined;
   /** Where each setting came from. */
-  sources: { apiUrl: ConfigSource; apiKey: ConfigSource; cdnUrl: ConfigSource; issuerUrl: ConfigSource; clientId: ConfigSource };
+  sources: { apiUrl: ConfigSource; apiKey: ConfigSource; cdnUrl: ConfigSource; issuerUrl: ConfigSource; clientId: ConfigSource; cacheDir: ConfigSource };
 }
 
 /** A kvcdn API key: `kv_` + 64 lowercase hex (the backend accepts `kv_` + 32 or more hex). */
@@ -108,7 +117,8 @@ export function normalizeBaseUrl(value: string, where: string): string {
 /**
  * Resolve kvcdn's settings the way the Rust CLI does (service-contract.md B.1): explicit option > environment
  * (`KVCDN_API_URL`, `KVCDN_API_KEY`, `KVCDN_CDN_URL`, `KVCDN_ISSUER_URL`, `KVCDN_CLIENT_ID`; empty = unset) >
- * `config.toml` (`api_url`, `api_key`, `cdn_url`, `issuer_url`, `client_id`) > defaults. Throws {@link ConfigError}
+ * `config.toml` (`api_url`, `api_key`, `cdn_url`, `issuer_url`, `client_id`) > defaults; the cache directory likewise
+ * (`cacheDir`, `KVCDN_CACHE_DIR`, `cache_dir`, then the XDG default). Throws {@link ConfigError}
  * for malformed TOML, invalid URLs or a key with characters no HTTP header allows. Warns (never printing it) when the
  * key does not look like `kv_` + 64 hex; such keys are still used (OIDC tokens are legitimate bearers).
  * @example const { apiUrl, apiKey } = resolveConfig({ env: { KVCDN_API_KEY: key }, configPath: false })
@@ -124,6 +134,8 @@ export function resolveConfig(options: ConfigOptions = {}): ResolvedConfig {
   const [cdnUrlRaw, cdnUrlSource] = pick(options.cdnUrl, env["KVCDN_CDN_URL"], file?.cdn_url, DEFAULT_CDN_URL);
   const [issuerRaw, issuerSource] = pick(options.issuerUrl, env["KVCDN_ISSUER_URL"], file?.issuer_url, DEFAULT_ISSUER_URL);
   const [clientId, clientIdSource] = pick(options.clientId, env["KVCDN_CLIENT_ID"], file?.client_id, DEFAULT_CLIENT_ID);
+
+  const [cacheDir, cacheDirSource] = pick(options.cacheDir, env["KVCDN_CACHE_DIR"], file?.cache_dir, defaultCacheDir({ env }));
 
   const where = (source: ConfigSource, option: string, envName: string, key: string) =>
     describeSource(source, option, envName, key, configPath);
@@ -148,8 +160,9 @@ export function resolveConfig(options: ConfigOptions = {}): ResolvedConfig {
     cdnUrl: normalizeBaseUrl(cdnUrlRaw as string, where(cdnUrlSource, "the cdnUrl option", "KVCDN_CDN_URL", "cdn_url")),
     issuerUrl: normalizeBaseUrl(issuerRaw as string, where(issuerSource, "the issuerUrl option", "KVCDN_ISSUER_URL", "issuer_url")),
     clientId: clientId as string,
+    cacheDir: resolve(cacheDir as string),
     configPath,
     file,
-    sources: { apiUrl: apiUrlSource, apiKey: apiKeySource, cdnUrl: cdnUrlSource, issuerUrl: issuerSource, clientId: clientIdSource },
+    sources: { apiUrl: apiUrlSource, apiKey: apiKeySource, cdnUrl: cdnUrlSource, issuerUrl: issuerSource, clientId: clientIdSource, cacheDir: cacheDirSource },
   };
 }
