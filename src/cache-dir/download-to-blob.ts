@@ -20,6 +20,8 @@ export async function downloadToBlob(params: {
   client: KvcdnClient | undefined;
   source: string;
   expectedSha256: string | undefined;
+  /** Whether the artifact record (and so the sidecar it carries) describes these bytes; else the sidecar comes from the header. */
+  recordMatches: boolean;
   options: FetchCacheOptions;
 }): Promise<string> {
   const { layout, options } = params;
@@ -32,6 +34,7 @@ export async function downloadToBlob(params: {
       source: params.source,
       dest,
       ...(params.expectedSha256 !== undefined ? { sha256: params.expectedSha256 } : {}),
+      ...(params.recordMatches ? {} : { sidecar: false }),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -56,7 +56,7 @@ export async function fetchCache(ref: string, options: FetchCacheOptions = {}): 
       let downloaded = false;
       const reusable = sha256 !== undefined && ["verified", "rehashed"].includes(await checkBlob(layout, sha256, options.signal));
       if (!reusable) {
-        sha256 = await downloadToBlob({ layout, client, source: parsed.kind === "id" ? parsed.id : parsed.url, expectedSha256: sha256, options });
+        sha256 = await downloadToBlob({ layout, client, source: parsed.kind === "id" ? parsed.id : parsed.url, expectedSha256: sha256, recordMatches: parsed.kind === "id" || probe.artifact !== undefined, options });
         downloaded = true;
       }
       const index = await indexFor(layout, parsed, sha256 as string, probe.artifact);

@@ -42,6 +42,9 @@ export async function probeRef(ref: Exclude<CacheRef, { kind: "path" }>, client:
     if (options.signal?.aborted) throw e;
     // No answer to HEAD: the GET that follows reports the real problem (or succeeds).
   }
-  const sha256 = artifact?.checksum?.toLowerCase() ?? served;
+  const recorded = artifact?.checksum?.toLowerCase() ?? undefined;
+  // The URL's own answer wins: what it serves is what gets downloaded. A record that disagrees describes other bytes.
+  const sha256 = served ?? recorded;
+  if (served !== undefined && recorded !== undefined && served !== recorded) artifact = undefined;
   return { sha256: sha256 !== undefined && /^[0-9a-f]{64}$/.test(sha256) ? sha256 : undefined, artifact };
 }
