@@ -9,6 +9,7 @@ export * from "./client/index.js";
 export {
   resolveConfig,
   defaultConfigPath,
+  defaultCacheDir,
   readConfigFile,
   normalizeBaseUrl,
   defaultLogger,
@@ -22,3 +23,4 @@ export {
   type KvcdnLogger,
 } from "./config/index.js";
 export * from "./transfer/index.js";
+export * from "./cache-dir/index.js";

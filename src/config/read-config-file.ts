@@ -3,20 +3,23 @@ import { TomlError, parse } from "smol-toml";
 import { ConfigError } from "../errors/config-error.js";
 
 /**
- * The settings kvcdn reads from `config.toml` (the Rust CLI's file plus `cdn_url`). Unknown keys are ignored, and so
- * are the Rust CLI's OIDC login settings (`issuer_url`, `client_id`): kvcdn authenticates with the API key only.
+ * The settings kvcdn reads from `config.toml` (the Rust CLI's file plus `cdn_url` and `cache_dir`). Unknown keys are
+ * ignored, and so are the Rust CLI's OIDC login settings (`issuer_url`, `client_id`): kvcdn authenticates with the API
+ * key only.
  */
 export interface ConfigFileValues {
   api_url?: string;
   api_key?: string;
   cdn_url?: string;
+  /** Where fetched `.kv` caches are kept (see docs/cache-directory.md); `~` is not expanded. */
+  cache_dir?: string;
   /** Kept by the Rust CLI; no longer affects routing. */
   default_org?: string;
   /** Kept by the Rust CLI; no longer affects routing. */
   default_project?: string;
 }
 
-const STRING_KEYS = ["api_url", "api_key", "cdn_url", "default_org", "default_project"] as const;
+const STRING_KEYS = ["api_url", "api_key", "cdn_url", "cache_dir", "default_org", "default_project"] as const;
 
 /**
  * Read and parse a `config.toml`. A missing file gives undefined; an unreadable file, malformed TOML (the error names

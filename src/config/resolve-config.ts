@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import { ConfigError } from "../errors/config-error.js";
 import { redact } from "../errors/redact.js";
+import { defaultCacheDir } from "./default-cache-dir.js";
 import { defaultConfigPath } from "./default-config-path.js";
 import { DEFAULT_API_URL, DEFAULT_CDN_URL } from "./defaults.js";
 import { defaultLogger, type KvcdnLogger } from "./logger.js";
@@ -16,6 +18,11 @@ export interface ConfigOptions {
   apiKey?: string | undefined;
   /** Public CDN base URL. @default env KVCDN_CDN_URL, then config `cdn_url`, then "https://x.kvcdn.io" */
   cdnUrl?: string | undefined;
+  /**
+   * Directory of fetched `.kv` caches (see docs/cache-directory.md).
+   * @default env KVCDN_CACHE_DIR, then config `cache_dir`, then `$XDG_CACHE_HOME/kvcdn`, then `~/.cache/kvcdn`
+   */
+  cacheDir?: string | undefined;
   /** Environment to read `KVCDN_*` from (tests inject one). @default process.env */
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** The `config.toml` to read, or `false` to read none. @default defaultConfigPath({ env }) */
@@ -32,12 +39,14 @@ export interface ResolvedConfig {
   apiKey: string | undefined;
   /** CDN base URL without a trailing `/`. */
   cdnUrl: string;
+  /** Absolute path of the cache directory (not created here). */
+  cacheDir: string;
   /** The config file consulted, if any (whether or not it exists). */
   configPath: string | undefined;
   /** The values read from that file (undefined when it does not exist or none was read). */
   file: ConfigFileValues | undefined;
   /** Where each setting came from. */
-  sources: { apiUrl: ConfigSource; apiKey: ConfigSource; cdnUrl: ConfigSource };
+  sources: { apiUrl: ConfigSource; apiKey: ConfigSource; cdnUrl: ConfigSource; cacheDir: ConfigSource };
 }
 
 /** A kvcdn API key: `kv_` + 64 lowercase hex (the backend accepts `kv_` + 32 or more hex). */
@@ -101,7 +110,8 @@ export function normalizeBaseUrl(value: string, where: string): string {
  * Resolve kvcdn's settings the way the Rust CLI does (see docs/service-contract.md#configuration-and-credentials):
  * explicit option > environment (`KVCDN_API_URL`, `KVCDN_API_KEY`, `KVCDN_CDN_URL`; empty = unset) > `config.toml`
  * (`api_url`, `api_key`, `cdn_url`; other keys, such as the Rust CLI's OIDC `issuer_url` and `client_id`, are ignored)
- * > defaults. Throws {@link ConfigError}
+ * > defaults; the cache directory likewise (`cacheDir`, `KVCDN_CACHE_DIR`, `cache_dir`, then the XDG default). Throws
+ * {@link ConfigError}
  * for malformed TOML, invalid URLs or a key with characters no HTTP header allows. Warns (never printing it) when the
  * key does not look like `kv_` + 64 hex; such keys are still used (OIDC tokens are legitimate bearers).
  * @example const { apiUrl, apiKey } = resolveConfig({ env: { KVCDN_API_KEY: key }, configPath: false })
@@ -115,6 +125,8 @@ export function resolveConfig(options: ConfigOptions = {}): ResolvedConfig {
   const [apiUrlRaw, apiUrlSource] = pick(options.apiUrl, env["KVCDN_API_URL"], file?.api_url, DEFAULT_API_URL);
   const [apiKey, apiKeySource] = pick(options.apiKey, env["KVCDN_API_KEY"], file?.api_key, undefined);
   const [cdnUrlRaw, cdnUrlSource] = pick(options.cdnUrl, env["KVCDN_CDN_URL"], file?.cdn_url, DEFAULT_CDN_URL);
+
+  const [cacheDir, cacheDirSource] = pick(options.cacheDir, env["KVCDN_CACHE_DIR"], file?.cache_dir, defaultCacheDir({ env }));
 
   const where = (source: ConfigSource, option: string, envName: string, key: string) =>
     describeSource(source, option, envName, key, configPath);
@@ -137,8 +149,9 @@ export function resolveConfig(options: ConfigOptions = {}): ResolvedConfig {
     apiUrl: normalizeBaseUrl(apiUrlRaw as string, where(apiUrlSource, "the apiUrl option", "KVCDN_API_URL", "api_url")),
     apiKey,
     cdnUrl: normalizeBaseUrl(cdnUrlRaw as string, where(cdnUrlSource, "the cdnUrl option", "KVCDN_CDN_URL", "cdn_url")),
+    cacheDir: resolve(cacheDir as string),
     configPath,
     file,
-    sources: { apiUrl: apiUrlSource, apiKey: apiKeySource, cdnUrl: cdnUrlSource },
+    sources: { apiUrl: apiUrlSource, apiKey: apiKeySource, cdnUrl: cdnUrlSource, cacheDir: cacheDirSource },
   };
 }

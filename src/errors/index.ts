@@ -18,6 +18,7 @@ export { TimeoutError, isTimeoutError, type TimeoutErrorOptions } from "./timeou
 export { AbortError, isAbortError } from "./abort-error.js";
 export { ConfigError, isConfigError, type ConfigErrorOptions } from "./config-error.js";
 export { IntegrityError, isIntegrityError, type IntegrityErrorOptions } from "./integrity-error.js";
+export { CacheMissError, isCacheMissError, type CacheMissErrorOptions } from "./cache-miss-error.js";
 export { PresignedUrlError, isPresignedUrlError, type PresignedUrlErrorOptions } from "./presigned-url-error.js";
 export { createApiError, type CreateApiErrorOptions } from "./create-api-error.js";
 export { describeErrorBody, type ErrorBodyInfo } from "./describe-error-body.js";

@@ -5,7 +5,6 @@ import { readKvMetadata } from "../kv/read-kv-metadata.js";
 import type { KvSidecar } from "../kv/sidecar.js";
 import { castForModel, kvDtypeFor } from "./cache-io.js";
 import { checkCompatibility, compatibilityOptions, type CompatibilityOptions } from "./check-compatibility.js";
-import type { OnnxModel } from "./load-model.js";
 import { PreparedCache, preparedState } from "./prepared-cache.js";
 import type { PastState } from "./run-forward.js";
 import type { ModelDescription } from "./model-description.js";
