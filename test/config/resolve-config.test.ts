@@ -66,7 +66,7 @@ describe("resolveConfig precedence: option > env > config.toml > default", () =>
     const f = configFile(`api_url = "https://file.example"\nissuer_url = "not a url"\nclient_id = 7\n`);
     const c = resolveConfig({ env: { KVCDN_ISSUER_URL: "also not a url" }, configPath: f });
     expect(c.apiUrl).toBe("https://file.example");
-    expect(Object.keys(c).sort()).toEqual(["apiKey", "apiUrl", "cdnUrl", "configPath", "file", "sources"]);
+    expect(Object.keys(c).sort()).toEqual(["apiKey", "apiUrl", "cacheDir", "cdnUrl", "configPath", "file", "sources"]);
     expect(c.file).toEqual({ api_url: "https://file.example" });
   });
 

@@ -50,7 +50,7 @@ describe("writeKv crash safety (kill -9 between the renames)", () => {
         }
         seen.add(`${version}:${sidecar?.model_name ?? "none"}`);
         // No visible file other than the pair (crash leftovers are hidden .tmp names).
-        expect((await readdir(dir)).filter((n) => !n.endsWith(".tmp")).sort()).toEqual(sidecar ? ["ctx.kv", "ctx.kv.json"] : ["ctx.kv"]);
+        expect((await readdir(dir)).filter((n) => !n.endsWith(".tmp") && !n.endsWith(".verified.json")).sort()).toEqual(sidecar ? ["ctx.kv", "ctx.kv.json"] : ["ctx.kv"]);
         if (signal === null) {
           expect(out).toMatch(/^done/);
           expect(version).toBe(2);

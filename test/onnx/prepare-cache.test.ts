@@ -109,7 +109,7 @@ describe("prepareCache", () => {
       expect(error.field).toBe("fingerprint.config_sha256");
       await expect(verifyCache({ model: other, kv: ctx })).rejects.toBeInstanceOf(CompatibilityError);
       // A session with another past type (an fp16 export of the same model) cannot take F32 tensors.
-      const fp16: OnnxModel = { ...model, session, io: { ...model.io, pastType: "float16" } };
+      const fp16: OnnxModel = { ...model, session, pastType: "float16", io: { ...model.io, pastType: "float16" } };
       const typed = await resumeFromPrefix({ model: fp16, kv: ctx, promptTokens: contextIds, maxNewTokens: 1 }).collect().catch((e) => e);
       expect(typed).toBeInstanceOf(CompatibilityError);
       expect(typed.field).toBe("past_type");
