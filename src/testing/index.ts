@@ -13,6 +13,8 @@ export {
 } from "./create-fixture-model.js";
 export {
   BUILDER_VARIANTS,
+  isFloat16Variant,
+  isQ4Variant,
   ROTARY_MODES,
   variantOnnxFile,
   type BuilderVariant,

@@ -15,6 +15,7 @@ import {
 } from "../../src/testing/index.js";
 import { builderForward, relativeError, type BuilderStep } from "./builder-helpers.js";
 import { ort } from "./ort-helpers.js";
+import { builderFixture } from "../onnx/helpers.js";
 
 /**
  * Relative tolerance (max |diff| / max |reference|) per variant. float32 variants are float32 arithmetic through
@@ -29,7 +30,7 @@ const DECODE = [151645, 198];
 
 describe.each(ROTARY_MODES)("builder layout, %s rotary: onnxruntime vs the float64 reference", (rotary) => {
   it.each(BUILDER_VARIANTS)("%s: prefill, continuation over a past and decode agree on logits and every present", async (variant) => {
-    const dir = await ensureFixtureModel({ shape: "tiny", seed: 1, layout: "builder", variants: BUILDER_VARIANTS, rotary });
+    const dir = await ensureFixtureModel(builderFixture(rotary));
     const session = await ort.InferenceSession.create(`${dir}/${variantOnnxFile(variant)}`);
     expect(session.inputNames.includes("position_ids")).toBe(rotary === "separate");
     const reference = builderReferenceModel(await loadReferenceQwen3(dir), variant);
