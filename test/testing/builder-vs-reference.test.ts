@@ -70,4 +70,19 @@ describe.each(ROTARY_MODES)("builder layout, %s rotary: onnxruntime vs the float
       await session.release();
     }
   });
+
+  it("the comparison sees quantization: q4 against the reference with the original weights is far outside its tolerance", async () => {
+    const dir = await ensureFixtureModel(builderFixture(rotary));
+    const session = await ort.InferenceSession.create(`${dir}/${variantOnnxFile("q4")}`);
+    try {
+      const original = await loadReferenceQwen3(dir);
+      const c = original.config;
+      const dims = { layers: c.num_hidden_layers, kvHeads: c.num_key_value_heads, headDim: c.head_dim };
+      const step = await builderForward(session, dims, PREFIX);
+      const error = relativeError(step.logits, referenceQwen3Forward(original, { inputIds: [PREFIX] }).logits);
+      expect(error).toBeGreaterThan(100 * TOLERANCE.q4);
+    } finally {
+      await session.release();
+    }
+  });
 });
