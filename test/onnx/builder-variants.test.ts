@@ -66,13 +66,13 @@ describe.each(ROTARY_MODES)("builder layout, %s rotary", (rotary) => {
     });
 
     it("verifies its own cache token for token", async () => {
-      const result = await verifyCache({ model, kv, n: 6 });
-      expect(result).toMatchObject({ match: true, mismatch_indices: [], num_tokens: CACHED });
+      const result = await verifyCache({ model, kv, maxNewTokens: 6 });
+      expect(result).toMatchObject({ match: true, mismatchIndices: [], numTokens: CACHED });
     });
 
     it("finds the cache by shared prefix", async () => {
       const matches = await searchCaches({ dir: tmp.dir, model, queryTokens: [...ids.slice(0, 20), 13, 13] });
-      expect(matches).toEqual([{ path: kv, prefix_tokens: 20, total_tokens: CACHED, model: model.modelId }]);
+      expect(matches).toEqual([{ path: kv, prefixTokens: 20, totalTokens: CACHED, model: model.modelId }]);
     });
   });
 });
