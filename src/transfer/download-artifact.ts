@@ -2,11 +2,12 @@ import type { Artifact, KvcdnClient } from "../client/index.js";
 import { IntegrityError, isKvcdnError } from "../errors/index.js";
 import { throwIfAborted } from "./abort.js";
 import { resolveRetryOptions } from "./backoff.js";
-import { artifactChecksum, artifactMetadata, getArtifact, requestDownloadUrl, type DownloadTicket } from "./client-port.js";
+import { artifactChecksum, getArtifact, requestDownloadUrl, type DownloadTicket } from "./client-port.js";
 import { downloadShardGroup } from "./download-shard-group.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
 import { resolveDestination } from "./resolve-destination.js";
 import { resolveDownloadSource } from "./resolve-download-source.js";
+import { shardHintOf } from "./shard-identity.js";
 import { removeStaleSidecar, sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-for-download.js";
 import { streamToFile, type ByteSource } from "./stream-to-file.js";
 
@@ -37,9 +38,10 @@ export async function downloadArtifact(
   const id = target.id;
   const dest = await resolveDestination({ dest: params.dest, id });
 
-  const shard = artifactMetadata(artifact).shard;
-  if (params.reassemble !== false && artifact !== undefined && client !== undefined && typeof shard === "object" && shard !== null) {
-    return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, first: artifact, dest, publicAccess: target.kind === "public", retry, maxResumes });
+  // A shard (known by metadata.shard, or by its name where the service dropped metadata) is never handed back alone.
+  const hint = params.reassemble === false ? undefined : shardHintOf(artifact);
+  if (hint !== undefined && artifact !== undefined && client !== undefined) {
+    return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, hint, known: [artifact], dest, publicAccess: target.kind === "public", retry, maxResumes });
   }
 
   let source: ByteSource;
