@@ -20,6 +20,7 @@ export { ConfigError, isConfigError, type ConfigErrorOptions } from "./config-er
 export { IntegrityError, isIntegrityError, type IntegrityErrorOptions } from "./integrity-error.js";
 export { CacheMissError, isCacheMissError, type CacheMissErrorOptions } from "./cache-miss-error.js";
 export { PresignedUrlError, isPresignedUrlError, type PresignedUrlErrorOptions } from "./presigned-url-error.js";
+export { ShardGroupError, isShardGroupError, type ShardGroupErrorCode, type ShardGroupErrorOptions } from "./shard-group-error.js";
 export { createApiError, type CreateApiErrorOptions } from "./create-api-error.js";
 export { describeErrorBody, type ErrorBodyInfo } from "./describe-error-body.js";
 export { parseS3Error, type S3ErrorInfo } from "./parse-s3-error.js";

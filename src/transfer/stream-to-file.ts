@@ -54,7 +54,8 @@ export async function streamToFile(params: {
   /** Resumes (or restarts) after interruptions, refusals and busy answers. */
   maxResumes: number;
   timeout: TimeoutOptions | undefined;
-  beforeCommit?: (result: { sha256: string; sizeBytes: number; headers: Headers }) => Promise<void>;
+  /** Runs on the verified bytes before the rename; `tempPath` holds them (read it, do not move it). */
+  beforeCommit?: (result: { sha256: string; sizeBytes: number; headers: Headers; tempPath: string }) => Promise<void>;
 }): Promise<StreamedFile> {
   const { dest, signal, onProgress } = params;
   throwIfAborted(signal);
@@ -216,7 +217,7 @@ export async function streamToFile(params: {
         }
         throw new IntegrityError(`SHA-256 mismatch: expected ${expectedSha256}, got ${sha256}`, { expected: expectedSha256, actual: sha256 });
       }
-      await params.beforeCommit?.({ sha256, sizeBytes: written(), headers: lastHeaders });
+      await params.beforeCommit?.({ sha256, sizeBytes: written(), headers: lastHeaders, tempPath: temp });
       throwIfAborted(signal);
       await handle.sync().catch((e: unknown) => {
         throw wrapFileError(e, dest, "flush");
