@@ -16,6 +16,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile, rename } from "node:fs/promise
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { bench as cacheDir } from "./cache-dir.js";
 import { bench as download } from "./download.js";
 import { bench as format } from "./format.js";
 import { machineInfo } from "./lib/machine-info.js";
@@ -28,7 +29,7 @@ import { bench as storeLoad } from "./store-load.js";
 import { bench as upload } from "./upload.js";
 
 /** Every section, in the order they run (cheap ones first, the long resume run last). */
-export const SECTIONS: BenchModule[] = [upload, download, format, storeLoad, resume];
+export const SECTIONS: BenchModule[] = [upload, download, format, storeLoad, cacheDir, resume];
 
 /** Parsed command line. */
 export interface RunOptions {

@@ -40,6 +40,7 @@ export { loadKvSource, type KvLoadOptions, type KvSource, type LoadedKv } from "
 export { prepareCache } from "./prepare-cache.js";
 export { PreparedCache } from "./prepared-cache.js";
 export type { ModelDescription } from "./model-description.js";
+export { isKvRef, type KvRef } from "./resolve-kv-ref.js";
 export { produceCache, type ProduceCacheOptions, type ProducedCache, type ProducedSidecar } from "./produce-cache.js";
 export { resumeFromCache, type ResumeFromCacheOptions } from "./resume-from-cache.js";
 export { resumeFromPrefix, type ResumeFromPrefixOptions } from "./resume-from-prefix.js";

@@ -8,13 +8,14 @@ import { checkCompatibility, compatibilityOptions, type CompatibilityOptions } f
 import { PreparedCache, preparedState } from "./prepared-cache.js";
 import type { PastState } from "./run-forward.js";
 import type { ModelDescription } from "./model-description.js";
+import { fetchKvRef, isKvRef, type KvRef } from "./resolve-kv-ref.js";
 
 /**
- * A cache to load: a `.kv` path (its sidecar is read too), a cache in memory with its sidecar (as `readKv`
- * returns them; quantized caches are accepted in both forms), or a {@link PreparedCache} (`prepareCache`), already
- * checked and converted.
+ * A cache to load: a `.kv` path (its sidecar is read too), a reference fetched through the cache directory
+ * (`{ ref }`, see docs/cache-directory.md), a cache in memory with its sidecar (as `readKv` returns them; quantized
+ * caches are accepted in every form), or a {@link PreparedCache} (`prepareCache`), already checked and converted.
  */
-export type KvSource = string | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined } | PreparedCache;
+export type KvSource = string | KvRef | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined } | PreparedCache;
 
 /** How a cache is opened for a model. */
 export interface KvLoadOptions extends CompatibilityOptions {
@@ -57,6 +58,8 @@ export async function loadKvSource(
     return { cache: state.cache, metadata: kv.metadata, numTokens: kv.numTokens, tokens: kv.tokens, past: state.past };
   }
   const compat = compatibilityOptions(options);
+  // The blob comes with a verification record, so readKv below does not hash it again.
+  if (isKvRef(kv)) kv = await fetchKvRef(kv, options.signal);
   let cache: KvCache<"F32" | "F16">;
   let metadata: Partial<KvSidecar>;
   if (typeof kv === "string") {

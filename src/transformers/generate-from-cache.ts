@@ -20,7 +20,10 @@ export interface GenerateFromCacheOptions extends KvLoadOptions {
    * @default described from `model.config`: dimensions and `_name_or_path` only, the cache's fingerprint unchecked
    */
   description?: ModelDescription;
-  /** The cache: a `.kv` path, `{ cache, metadata }`, or a `kvcdn/onnx` `prepareCache` handle; its sidecar must record `tokens`. It is never modified. */
+  /**
+   * The cache: a `.kv` path, a reference fetched through the cache directory (`{ ref }`, see docs/cache-directory.md),
+   * `{ cache, metadata }`, or a `kvcdn/onnx` `prepareCache` handle; its sidecar must record `tokens`. It is never modified.
+   */
   kv: KvSource;
   /** The whole prompt (cached context included), tokenized with special tokens like a context. */
   prompt?: string;

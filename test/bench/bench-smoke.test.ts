@@ -22,7 +22,7 @@ describe("bench runner", () => {
     });
     expect(() => parseArgs(["--fast"])).toThrow(/unknown option/);
     expect(() => parseArgs(["--only", "nope"])).toThrow(/unknown section/);
-    expect(SECTIONS.map((s) => s.id)).toEqual(["upload", "download", "format", "store-load", "resume"]);
+    expect(SECTIONS.map((s) => s.id)).toEqual(["upload", "download", "format", "store-load", "cache-dir", "resume"]);
   });
 
   it("computes kvcdn-cli's break-even N* = C_p / (C_p − C_l), infinite when reuse never pays", () => {
