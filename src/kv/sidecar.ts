@@ -15,24 +15,32 @@ export interface KvProducer {
   [extra: string]: unknown;
 }
 
-/** Model identity recorded with a cache (`fingerprint` extension, docs/kv-format.md#fingerprint), checked before loading. */
+/**
+ * Model identity recorded with a cache (`fingerprint` extension, docs/kv-format.md#fingerprint), checked before loading. Every
+ * field is optional on read: a sidecar from another producer or an older kvcdn may lack some, and what is absent is
+ * reported as unchecked rather than refused. kvcdn writes them all.
+ */
 export interface KvFingerprint {
   /** `config.json` `architectures[0]`, e.g. `"Qwen3ForCausalLM"`. */
-  architecture: string;
+  architecture?: string;
   /** KV heads per layer. */
-  num_kv_heads: number;
+  num_kv_heads?: number;
   /** Head dimension. */
-  head_dim: number;
+  head_dim?: number;
   /** RoPE base. */
-  rope_theta: number;
+  rope_theta?: number;
   /** The dtype the model ran in: `"float16"`, `"float32"`, `"q4f16"`, … */
-  model_dtype: string;
-  /** SHA-256 of the `config.json` bytes. */
-  config_sha256: string;
+  model_dtype?: string;
+  /** SHA-256 of the canonical JSON of the config's architecture fields. */
+  arch_sha256?: string;
   /** SHA-256 of the `tokenizer.json` bytes. */
-  tokenizer_sha256: string;
+  tokenizer_sha256?: string;
+  /** SHA-256 over the sizes and sampled bytes of the weight files (see docs/runtime.md). */
+  weights_sha256?: string;
+  /** Legacy: SHA-256 of the `config.json` bytes. */
+  config_sha256?: string;
   /** HF commit id, or null when unknown. */
-  revision: string | null;
+  revision?: string | null;
   /** Extra fields are kept as is. */
   [extra: string]: unknown;
 }
@@ -180,12 +188,15 @@ export function checkSidecar(s: Record<string, unknown>): asserts s is KvSidecar
   if (s.fingerprint !== undefined) {
     const f = s.fingerprint as Record<string, unknown> | null;
     if (typeof f !== "object" || f === null || Array.isArray(f)) bad("fingerprint must be an object");
+    // Each field is optional (another producer may not write it) but typed when present.
     const fp = f as Record<string, unknown>;
-    for (const k of ["architecture", "model_dtype", "config_sha256", "tokenizer_sha256"]) if (typeof fp[k] !== "string") bad(`fingerprint.${k} must be a string`);
-    uint("fingerprint.num_kv_heads", fp.num_kv_heads);
-    uint("fingerprint.head_dim", fp.head_dim);
-    if (typeof fp.rope_theta !== "number" || !Number.isFinite(fp.rope_theta)) bad("fingerprint.rope_theta must be a number");
-    if (fp.revision !== null && typeof fp.revision !== "string") bad("fingerprint.revision must be a string or null");
+    for (const k of ["architecture", "model_dtype", "arch_sha256", "tokenizer_sha256", "weights_sha256", "config_sha256"]) {
+      if (fp[k] !== undefined && typeof fp[k] !== "string") bad(`fingerprint.${k} must be a string`);
+    }
+    if (fp.num_kv_heads !== undefined) uint("fingerprint.num_kv_heads", fp.num_kv_heads);
+    if (fp.head_dim !== undefined) uint("fingerprint.head_dim", fp.head_dim);
+    if (fp.rope_theta !== undefined && (typeof fp.rope_theta !== "number" || !Number.isFinite(fp.rope_theta))) bad("fingerprint.rope_theta must be a number");
+    if (fp.revision !== undefined && fp.revision !== null && typeof fp.revision !== "string") bad("fingerprint.revision must be a string or null");
   }
 }
 

@@ -86,7 +86,9 @@ export async function verifyCache(options: VerifyCacheOptions): Promise<VerifyRe
   // A prepared handle is checked against this model (and for disposal) before anything runs.
   if (kv instanceof PreparedCache) preparedState(kv, model);
   const metadata = typeof kv === "string" ? await readKvMetadata(kv) : (kv.metadata ?? {});
-  checkCompatibility({ model, metadata, ...compatibilityOptions(options) });
+  // Warnings come from the load below; this early check only fails fast.
+  const { onWarning: _, ...compat } = compatibilityOptions(options);
+  checkCompatibility({ model, metadata, ...compat });
   const contextTokens =
     options.contextTokens !== undefined ? checkIds(options.contextTokens, model.vocabSize) : metadata.tokens;
   if (contextTokens === undefined) {
