@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { Buffer } from "node:buffer";
 import { KvFormatError } from "../errors/kv-format-error.js";
 import { writeFileAtomic } from "./fs/atomic-file.js";
+import { parseQuantTarget } from "./quantize.js";
 import { asLocalFileError } from "./fs/local-file.js";
 import { jsonToPlain, parseStrictJson } from "./safetensors/strict-json.js";
 
@@ -135,6 +136,14 @@ export function parseSidecar(text: string | Uint8Array, path?: string): KvSideca
       throw new KvFormatError("sidecar is not valid UTF-8", { code: "bad_sidecar", cause, ...opts });
     }
   }
+  // TextDecoder drops a leading BOM silently; serde_json (kvcdn-cli) refuses it, so must we.
+  const bom = typeof text === "string" ? text.startsWith("\uFEFF") : text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf;
+  if (bom) {
+    throw new KvFormatError("sidecar starts with a UTF-8 byte order mark, which kvcdn-cli refuses; save it without one", {
+      code: "bad_sidecar",
+      ...opts,
+    });
+  }
   let value: unknown;
   try {
     value = jsonToPlain(parseStrictJson(str, "sidecar"));
@@ -172,6 +181,19 @@ export function checkSidecar(s: Record<string, unknown>): asserts s is KvSidecar
   if (s.storage_dtype !== undefined && s.storage_dtype !== null && typeof s.storage_dtype !== "string") bad("storage_dtype must be a string or null");
   uint("nbytes", s.nbytes);
   if (typeof s.quantized !== "boolean") bad("quantized must be true or false");
+  if (s.quantized === true) {
+    // kvcdn-cli refuses a quantized file whose sidecar dtype is not a dequantization target ("U8" is the storage
+    // dtype, never a target) instead of guessing one.
+    try {
+      parseQuantTarget(s.dtype as string);
+    } catch (cause) {
+      throw new KvFormatError(
+        `sidecar dtype ${JSON.stringify(s.dtype)} of a quantized file is not a dequantization target (F16, F32, BF16, ` +
+          "FP8 or I8; U8 is the storage dtype); kvcdn-cli refuses it too: fix the sidecar's dtype",
+        { code: "unsupported_dtype", cause },
+      );
+    }
+  }
   if (s.prompt !== undefined && typeof s.prompt !== "string") bad("prompt must be a string");
   if (s.tokens !== undefined) {
     if (!Array.isArray(s.tokens)) bad("tokens must be an array of token ids");
