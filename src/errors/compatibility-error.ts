@@ -1,4 +1,5 @@
 import { KvcdnError, type KvcdnErrorOptions } from "./kvcdn-error.js";
+import { errorGuard } from "./error-guard.js";
 
 /**
  * A `.kv` cache does not fit the model it is being loaded into (another model, layer count, head layout, tokenizer…).
@@ -87,3 +88,15 @@ export class CacheInputError extends KvcdnError {
     super(message, options);
   }
 }
+
+/** True for a {@link CompatibilityError} thrown by kvcdn, across package copies and realms. */
+export const isCompatibilityError = errorGuard<CompatibilityError>("CompatibilityError");
+
+/** True for a {@link ModelFolderError} thrown by kvcdn, across package copies and realms. */
+export const isModelFolderError = errorGuard<ModelFolderError>("ModelFolderError");
+
+/** True for a {@link MissingPeerError} thrown by kvcdn, across package copies and realms. */
+export const isMissingPeerError = errorGuard<MissingPeerError>("MissingPeerError");
+
+/** True for a {@link CacheInputError} thrown by kvcdn, across package copies and realms. */
+export const isCacheInputError = errorGuard<CacheInputError>("CacheInputError");

@@ -1,8 +1,18 @@
 export { KvcdnError, isKvcdnError, type KvcdnErrorOptions } from "./kvcdn-error.js";
 export { KvFormatError, isKvFormatError, type KvFormatErrorCode, type KvFormatErrorOptions } from "./kv-format-error.js";
-export { LocalFileError } from "./local-file-error.js";
-export { FileTooLargeError } from "./file-too-large-error.js";
-export { CompatibilityError, ModelFolderError, MissingPeerError, CacheInputError, type CacheInputErrorCode } from "./compatibility-error.js";
+export { LocalFileError, isLocalFileError } from "./local-file-error.js";
+export { FileTooLargeError, isFileTooLargeError } from "./file-too-large-error.js";
+export {
+  CompatibilityError,
+  ModelFolderError,
+  MissingPeerError,
+  CacheInputError,
+  isCompatibilityError,
+  isModelFolderError,
+  isMissingPeerError,
+  isCacheInputError,
+  type CacheInputErrorCode,
+} from "./compatibility-error.js";
 export { HttpError, isHttpError, type HttpErrorOptions } from "./http-error.js";
 export { ValidationError, isValidationError, type ValidationErrorOptions } from "./validation-error.js";
 export { AuthError, isAuthError } from "./auth-error.js";

@@ -47,4 +47,13 @@ export { resumeFromPrefix, type ResumeFromPrefixOptions } from "./resume-from-pr
 export { longestCommonPrefix, reusablePrefix } from "./longest-common-prefix.js";
 export { searchCaches, type SearchCachesOptions, type CacheMatch } from "./search-caches.js";
 export { verifyCache, DEFAULT_VERIFY_QUESTION, type VerifyCacheOptions, type VerifyResult } from "./verify-cache.js";
-export { CompatibilityError, ModelFolderError, MissingPeerError, CacheInputError } from "../errors/compatibility-error.js";
+export {
+  CompatibilityError,
+  ModelFolderError,
+  MissingPeerError,
+  CacheInputError,
+  isCompatibilityError,
+  isModelFolderError,
+  isMissingPeerError,
+  isCacheInputError,
+} from "../errors/compatibility-error.js";

@@ -14,4 +14,13 @@ export {
   type GenerateFromCacheOptions,
   type GenerateFromCacheResult,
 } from "./generate-from-cache.js";
-export { CompatibilityError, ModelFolderError, MissingPeerError, CacheInputError } from "../errors/compatibility-error.js";
+export {
+  CompatibilityError,
+  ModelFolderError,
+  MissingPeerError,
+  CacheInputError,
+  isCompatibilityError,
+  isModelFolderError,
+  isMissingPeerError,
+  isCacheInputError,
+} from "../errors/compatibility-error.js";

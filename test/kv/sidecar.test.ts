@@ -168,8 +168,9 @@ describe("writeKv sidecars", () => {
     const controller = new AbortController();
     const p = writeKv(join(sub, "x.kv"), tinyCache(), { dtype: "F32", signal: controller.signal });
     // writeKv is now waiting for its temp file to open; abort before any tensor is written.
-    controller.abort(new Error("stop"));
-    await expect(p).rejects.toThrow("stop");
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await expect(p).rejects.toMatchObject({ name: "AbortError", code: "aborted", cause: reason });
     expect(await readdir(sub)).toEqual([]);
   });
 });
