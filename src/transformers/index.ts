@@ -13,6 +13,7 @@ export {
   generateFromCache,
   type GenerateFromCacheOptions,
   type GenerateFromCacheResult,
+  type TransformersGenerateOptions,
 } from "./generate-from-cache.js";
 export {
   CompatibilityError,
