@@ -6,8 +6,8 @@ import { compatibilityOptions } from "../onnx/check-compatibility.js";
 import { loadKvSource, type KvLoadOptions, type KvSource } from "../onnx/load-kv-source.js";
 import { longestCommonPrefix, reusablePrefix } from "../onnx/longest-common-prefix.js";
 import type { ModelDescription } from "../onnx/model-description.js";
-import { describeTransformersModel } from "./describe-transformers-model.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
+import { describeTransformersModel } from "./describe-transformers-model.js";
 import { importTransformers, type TransformersJs } from "./import-transformers.js";
 import { kvToDynamicCache, pastTensorType } from "./kv-to-dynamic-cache.js";
 
