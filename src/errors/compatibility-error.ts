@@ -11,7 +11,7 @@ export class CompatibilityError extends KvcdnError {
   override name = "CompatibilityError";
 
   constructor(
-    /** What differs: `num_layers`, `num_kv_heads`, `head_dim`, `model_name` or a fingerprint field (`config_sha256`, …). */
+    /** What differs: `num_layers`, `num_kv_heads`, `head_dim`, `model_name` or a fingerprint field (`arch_sha256`, `weights_sha256`, …). */
     readonly field: string,
     /** The model's value. */
     readonly expected: unknown,
