@@ -44,6 +44,20 @@ describe("the external data a graph names is checked before any runtime opens it
     }
   });
 
+  it("names the fp16 variant's missing model_fp16.onnx_data (builder layout)", async () => {
+    const builder = await ensureFixtureModel({ shape: "tiny", seed: 7, layout: "builder", variants: ["fp16"] });
+    const dir = join(tmp.dir, "builder-fp16");
+    await cp(builder, dir, { recursive: true });
+    expect((await readModelFolder({ dir, dtype: "fp16" })).weightFiles.map((f) => f.slice(dir.length + 1))).toEqual([
+      "onnx/model_fp16.onnx",
+      "onnx/model_fp16.onnx_data",
+    ]);
+    await rm(join(dir, "onnx/model_fp16.onnx_data"));
+    const error = await loadModel({ dir, dtype: "fp16" }).catch((e) => e);
+    expect(error).toBeInstanceOf(ModelFolderError);
+    expect(error.missing).toEqual(["onnx/model_fp16.onnx_data"]);
+  });
+
   it("refuses a truncated .onnx_data", async () => {
     const error = await readModelFolder({ dir: truncated }).catch((e) => e);
     expect(error).toBeInstanceOf(ModelFolderError);
