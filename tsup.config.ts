@@ -12,15 +12,7 @@ const entry = {
 
 export default defineConfig([
   { entry, format: ["esm"], dts: true, clean: true, sourcemap: true, target: "node20", splitting: true },
-  // p-retry is ESM-only: inline it in the CJS build (docs/toolchain.md#gotchas-and-fixes).
-  {
-    entry,
-    format: ["cjs"],
-    dts: true,
-    sourcemap: true,
-    target: "node20",
-    noExternal: ["p-retry", "is-network-error"],
-  },
+  { entry, format: ["cjs"], dts: true, sourcemap: true, target: "node20" },
   {
     entry: { cli: "src/cli.ts" },
     format: ["esm"],

@@ -1,4 +1,3 @@
-import pRetry from "p-retry";
 import { AbortError } from "../errors/abort-error.js";
 import { ConfigError } from "../errors/config-error.js";
 import { createApiError } from "../errors/create-api-error.js";
@@ -7,7 +6,8 @@ import { isKvcdnError, type KvcdnError } from "../errors/kvcdn-error.js";
 import { NetworkError } from "../errors/network-error.js";
 import { redact } from "../errors/redact.js";
 import { TimeoutError } from "../errors/timeout-error.js";
-import { backoffDelay } from "./backoff-delay.js";
+import { backoffDelay } from "../retry/backoff-delay.js";
+import { resolveRetryOptions } from "../retry/retry-options.js";
 import type { ClientContext } from "./client-context.js";
 import type { CallOptions } from "./client-options.js";
 import { sleep } from "./sleep.js";
@@ -20,13 +20,15 @@ import { sleep } from "./sleep.js";
 export type RetryMode = "idempotent" | "rate-limit-only";
 
 /** What one API call is, for retries and messages. */
-export interface ApiCall extends CallOptions {
+export interface ApiCall extends Omit<CallOptions, "retry"> {
   /** HTTP method, e.g. `GET`. */
   method: string;
   /** The path as sent (ids already encoded), e.g. `/api/v1/artifacts/abc`. */
   path: string;
-  /** Retry policy of this call. */
+  /** Which failures this call may retry. */
   retry: RetryMode;
+  /** The caller's override of the client's retry policy (`CallOptions.retry`). */
+  retryOptions?: CallOptions["retry"];
   /** Whether the call needs the API key (every route but /health). @default true */
   auth?: boolean;
   /** Counts attempts made, for callers that must know whether a retry happened (delete). */
@@ -61,8 +63,8 @@ function networkReason(e: unknown): string {
 /**
  * Run one API call: per-attempt timeout combined with the caller's signal, conversion of every failure into a typed
  * kvcdn error (HTTP status → `createApiError`, abort → `AbortError`, deadline → `TimeoutError`, anything else →
- * `NetworkError`), and retries with exponential backoff, jitter and `Retry-After` (p-retry) where `call.retry`
- * allows. `send` performs the openapi-fetch request with the signal it is given.
+ * `NetworkError`), and retries with exponential backoff, jitter and `Retry-After` where `call.retry` allows: at
+ * most `limit + 1` attempts, and this is the only retry loop around the request. `send` performs the openapi-fetch request with the signal it is given.
  * @example const { data } = await callApi(ctx, { method: "GET", path: "/api/v1/usage", retry: "idempotent" }, (signal) => ctx.api.GET("/api/v1/usage", { signal }))
  */
 export async function callApi(
@@ -73,7 +75,7 @@ export async function callApi(
   const operation = `${call.method} ${call.path}`;
   const url = `${ctx.apiUrl}${call.path}`;
   const userSignal = call.signal;
-  const timeoutMs = call.timeout === undefined ? ctx.timeoutMs : call.timeout;
+  const timeoutMs = call.timeout === undefined ? ctx.timeout : call.timeout;
   if (call.auth !== false && !ctx.hasApiKey) {
     throw new ConfigError(
       "no API key is configured: pass --api-key, set KVCDN_API_KEY, or add api_key to config.toml (kvcdn config path: see README)",
@@ -108,22 +110,20 @@ export async function callApi(
     }
   };
 
-  const retry = ctx.retry;
-  return pRetry(attempt, {
-    retries: retry.limit,
-    minTimeout: 0,
-    maxTimeout: 0,
-    factor: 1,
-    shouldRetry: async ({ error, attemptNumber }) => {
-      if (!isRetryable(error, call.retry)) return false;
-      const retryAfterMs = isHttpError(error) ? error.retryAfterMs : undefined;
-      if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) return false;
-      const delayMs = backoffDelay({ attempt: attemptNumber, minDelayMs: retry.minDelayMs, maxDelayMs: retry.maxDelayMs, retryAfterMs });
-      ctx.logger.debug?.(redact(`retrying ${operation} in ${delayMs} ms (attempt ${attemptNumber} failed: ${error.message})`, ctx.secrets));
-      retry.onRetry?.({ operation, attempt: attemptNumber, delayMs, error: error as KvcdnError });
-      // Throws AbortError when the caller aborts during the wait; p-retry then rejects with it.
+  const retry = resolveRetryOptions(call.retryOptions, ctx.retry);
+  for (let attemptNumber = 1; ; attemptNumber++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (attemptNumber > retry.limit || !isRetryable(error, call.retry)) throw error;
+      const failure = error as KvcdnError;
+      const retryAfterMs = isHttpError(failure) ? failure.retryAfterMs : undefined;
+      if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfter) throw error;
+      const delayMs = backoffDelay(retry, { attempt: attemptNumber, retryAfterMs });
+      ctx.logger.debug?.(redact(`retrying ${operation} in ${delayMs} ms (attempt ${attemptNumber} failed: ${failure.message})`, ctx.secrets));
+      retry.onRetry?.({ operation, attempt: attemptNumber, delayMs, error: failure });
+      // Rejects with AbortError when the caller aborts during the wait.
       await sleep(delayMs, userSignal);
-      return true;
-    },
-  });
+    }
+  }
 }

@@ -13,7 +13,7 @@ import { normalizeUsage, type Usage } from "./usage.js";
  * shape is mapped (docs/service-contract.md#quota-and-usage).
  */
 export async function getUsage(ctx: ClientContext, options: CallOptions = {}): Promise<Usage> {
-  const call = { retry: "idempotent" as const, signal: options.signal, timeout: options.timeout };
+  const call = { retry: "idempotent" as const, signal: options.signal, timeout: options.timeout, retryOptions: options.retry };
   let result: { data: unknown; response: Response };
   let path = "/api/v1/usage";
   try {

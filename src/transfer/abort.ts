@@ -19,23 +19,26 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 export function classifyAbort(
   error: unknown,
   signal: AbortSignal | undefined,
-  timeout?: { signal: AbortSignal; ms: number; what: string },
+  timeout?: { signal: AbortSignal; ms: number | false; what: string },
 ): unknown {
   if (signal?.aborted) return isKvcdnError(error) && error.name === "AbortError" ? error : abortErrorFrom(signal);
-  if (timeout?.signal.aborted) {
+  if (timeout?.signal.aborted && timeout.ms !== false) {
     return new TimeoutError(`${timeout.what} timed out after ${Math.round(timeout.ms)} ms`, { cause: error, timeoutMs: Math.round(timeout.ms) });
   }
   return error;
 }
 
 /**
- * A signal that fires when the caller's signal fires or `ms` elapse, plus a `dispose` that clears the timer.
- * Node's `AbortSignal.timeout` cannot be cleared, so a long transfer would keep timers alive; this one is cleared.
+ * A signal that fires when the caller's signal fires or `ms` elapse (never, for `false`), plus a `dispose` that clears
+ * the timer. Node's `AbortSignal.timeout` cannot be cleared, so a long transfer would keep timers alive; this one is.
  */
-export function deadlineSignal(signal: AbortSignal | undefined, ms: number): { signal: AbortSignal; timeout: AbortSignal; dispose: () => void } {
+export function deadlineSignal(signal: AbortSignal | undefined, ms: number | false): { signal: AbortSignal; timeout: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`deadline of ${Math.round(ms)} ms exceeded`)), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
-  timer.unref?.();
+  const timer =
+    ms === false
+      ? undefined
+      : setTimeout(() => controller.abort(new Error(`deadline of ${Math.round(ms)} ms exceeded`)), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+  timer?.unref?.();
   const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
   return { signal: combined, timeout: controller.signal, dispose: () => clearTimeout(timer) };
 }

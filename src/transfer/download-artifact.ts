@@ -1,14 +1,16 @@
-import type { Artifact, KvcdnClient } from "../client/index.js";
+import type { Artifact } from "../client/artifact.js";
+import type { CallOptions } from "../client/client-options.js";
+import type { DownloadUrl } from "../client/create-download-url.js";
 import { IntegrityError, isKvcdnError } from "../errors/index.js";
 import { throwIfAborted } from "./abort.js";
-import { resolveRetryOptions } from "./backoff.js";
-import { artifactChecksum, artifactMetadata, getArtifact, requestDownloadUrl, type DownloadTicket } from "./client-port.js";
 import { downloadShardGroup } from "./download-shard-group.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
 import { resolveDestination } from "./resolve-destination.js";
 import { resolveDownloadSource } from "./resolve-download-source.js";
 import { removeStaleSidecar, sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-for-download.js";
 import { streamToFile, type ByteSource } from "./stream-to-file.js";
+import type { TransferClient } from "./transfer-client.js";
+import { resolveTransferSettings, type TransferSettings } from "./transfer-settings.js";
 
 /**
  * Download an artifact to `dest` (a file path, or a directory that receives `<id>.kv`): a private artifact through
@@ -19,38 +21,39 @@ import { streamToFile, type ByteSource } from "./stream-to-file.js";
  * @example const { path, sha256 } = await downloadArtifact({ client, source: id, dest: "./caches/" })
  */
 export async function downloadArtifact(
-  params: DownloadOptions & { client?: KvcdnClient; source: DownloadSource; dest: string },
+  params: DownloadOptions & { client?: TransferClient; source: DownloadSource; dest: string },
 ): Promise<DownloadResult> {
   const { client, signal } = params;
   throwIfAborted(signal);
   const target = resolveDownloadSource(client, params.source);
-  const retry = resolveRetryOptions(params.retry);
+  const settings = resolveTransferSettings(client, params);
   const maxResumes = Math.max(0, params.maxResumes ?? 5);
   const fetch = params.fetch ?? client?.fetch;
 
   let artifact: Artifact | undefined;
   if (target.kind === "private") {
-    artifact = await getArtifact(client as KvcdnClient, target.id, signal);
+    artifact = await (client as TransferClient).get(target.id, callOptions(settings, signal));
   } else if (client !== undefined && client.hasApiKey && target.id !== undefined) {
-    artifact = await tryGetArtifact(client, target.id, signal);
+    artifact = await tryGetArtifact(client, target.id, callOptions(settings, signal));
   }
   const id = target.id;
   const dest = await resolveDestination({ dest: params.dest, id });
 
-  const shard = artifactMetadata(artifact).shard;
+  const shard = artifact?.metadata["shard"];
   if (params.reassemble !== false && artifact !== undefined && client !== undefined && typeof shard === "object" && shard !== null) {
-    return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, first: artifact, dest, publicAccess: target.kind === "public", retry, maxResumes });
+    return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, first: artifact, dest, publicAccess: target.kind === "public", settings, maxResumes });
   }
 
   let source: ByteSource;
-  let ticket: DownloadTicket | undefined;
+  let ticket: DownloadUrl | undefined;
   if (target.kind === "private") {
-    const ticketNow = await requestDownloadUrl(client as KvcdnClient, target.id, signal);
+    const privateClient = client as TransferClient;
+    const ticketNow = await privateClient.createDownloadUrl(target.id, callOptions(settings, signal));
     ticket = ticketNow;
-    let current = ticketNow.url;
+    let current = ticketNow.download_url;
     source = {
       url: async (fresh) => {
-        if (fresh) current = (await requestDownloadUrl(client as KvcdnClient, target.id, signal)).url;
+        if (fresh) current = (await privateClient.createDownloadUrl(target.id, callOptions(settings, signal))).download_url;
         return current;
       },
     };
@@ -58,8 +61,8 @@ export async function downloadArtifact(
     source = { url: async () => target.url };
   }
 
-  const expectedSha256 = params.sha256?.toLowerCase() ?? artifactChecksum(artifact) ?? ticket?.checksum?.toLowerCase();
-  const sizeRaw = artifact?.size_bytes ?? ticket?.sizeBytes;
+  const expectedSha256 = params.sha256?.toLowerCase() ?? artifact?.checksum ?? ticket?.checksum?.toLowerCase() ?? undefined;
+  const sizeRaw = artifact?.size_bytes ?? ticket?.size_bytes;
   const expectedSize = typeof sizeRaw === "number" && Number.isSafeInteger(sizeRaw) && sizeRaw >= 0 ? sizeRaw : undefined;
   let staged: StagedSidecar | undefined;
   let verified = expectedSha256 !== undefined;
@@ -73,9 +76,9 @@ export async function downloadArtifact(
       signal,
       onProgress: params.onProgress,
       artifactId: id,
-      retry,
+      retry: settings.retry,
       maxResumes,
-      timeout: params.timeout,
+      transferTimeout: settings.transferTimeout,
       beforeCommit: async ({ sha256, sizeBytes, headers }) => {
         if (expectedSha256 === undefined) {
           const served = headers.get("x-checksum-sha256")?.trim().toLowerCase();
@@ -104,11 +107,16 @@ export async function downloadArtifact(
 }
 
 /** Metadata of a public artifact, when the caller's client can see it; a failure only means no metadata. */
-async function tryGetArtifact(client: KvcdnClient, id: string, signal: AbortSignal | undefined): Promise<Artifact | undefined> {
+async function tryGetArtifact(client: TransferClient, id: string, options: CallOptions): Promise<Artifact | undefined> {
   try {
-    return await getArtifact(client, id, signal);
+    return await client.get(id, options);
   } catch (e) {
     if (isKvcdnError(e) && e.name === "AbortError") throw e;
     return undefined;
   }
+}
+
+/** The options of the download's API calls: its signal, timeout and retry policy. */
+export function callOptions(settings: TransferSettings, signal: AbortSignal | undefined): CallOptions {
+  return { signal, timeout: settings.timeout, retry: settings.retry };
 }

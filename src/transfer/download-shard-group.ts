@@ -1,23 +1,22 @@
 import { open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { Artifact, KvcdnClient } from "../client/index.js";
+import type { Artifact } from "../client/artifact.js";
 import { IntegrityError, KvcdnError } from "../errors/index.js";
 import { throwIfAborted } from "./abort.js";
-import type { ResolvedRetryOptions } from "./backoff.js";
-import { artifactChecksum, artifactMetadata, listArtifacts, requestDownloadUrl } from "./client-port.js";
+import { callOptions } from "./download-artifact.js";
 import type { DownloadOptions, DownloadResult } from "./download-options.js";
 import { mergeKvShards } from "./merge-kv-shards.js";
 import type { ShardInfo } from "./plan-kv-shards.js";
 import { emitProgress } from "./progress.js";
 import { sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-for-download.js";
 import { streamToFile, syncDirectory, tempPathFor, type ByteSource } from "./stream-to-file.js";
+import type { TransferClient } from "./transfer-client.js";
+import type { TransferSettings } from "./transfer-settings.js";
 import { wrapFileError } from "./wrap-file-error.js";
-
-const idOf = (a: Artifact): string => a.id;
 
 /** Read and check the `metadata.shard` of an artifact. */
 export function shardInfoOf(artifact: Artifact): ShardInfo | undefined {
-  const s = artifactMetadata(artifact).shard as Partial<ShardInfo> | undefined;
+  const s = artifact.metadata["shard"] as Partial<ShardInfo> | undefined;
   if (typeof s !== "object" || s === null) return undefined;
   const ok =
     typeof s.group_id === "string" &&
@@ -35,19 +34,19 @@ export function shardInfoOf(artifact: Artifact): ShardInfo | undefined {
  */
 export async function downloadShardGroup(
   params: DownloadOptions & {
-    client: KvcdnClient;
+    client: TransferClient;
     first: Artifact;
     dest: string;
     publicAccess: boolean;
-    retry: ResolvedRetryOptions;
+    settings: TransferSettings;
     maxResumes: number;
   },
 ): Promise<DownloadResult> {
-  const { client, first, dest, signal } = params;
+  const { client, first, dest, signal, settings } = params;
   const info = shardInfoOf(first);
-  if (info === undefined) throw new KvcdnError(`Artifact ${idOf(first)} has malformed shard metadata`, { code: "bad_shard_metadata" });
+  if (info === undefined) throw new KvcdnError(`Artifact ${first.id} has malformed shard metadata`, { code: "bad_shard_metadata" });
   const members = new Map<number, Artifact>([[info.index, first]]);
-  for await (const artifact of listArtifacts(client, signal)) {
+  for await (const artifact of client.list(callOptions(settings, signal))) {
     const s = shardInfoOf(artifact);
     if (s?.group_id === info.group_id && s.count === info.count && !members.has(s.index)) members.set(s.index, artifact);
   }
@@ -67,7 +66,7 @@ export async function downloadShardGroup(
   try {
     for (const { artifact } of shards) {
       throwIfAborted(signal);
-      const id = idOf(artifact);
+      const { id } = artifact;
       const shardPath = `${tempPathFor(dest)}.shard`;
       shardFiles.push(shardPath);
       const publicUrl = artifact.public_url;
@@ -78,7 +77,7 @@ export async function downloadShardGroup(
         let current: string | undefined;
         source = {
           url: async (fresh) => {
-            if (fresh || current === undefined) current = (await requestDownloadUrl(client, id, signal)).url;
+            if (fresh || current === undefined) current = (await client.createDownloadUrl(id, callOptions(settings, signal))).download_url;
             return current;
           },
         };
@@ -87,15 +86,15 @@ export async function downloadShardGroup(
       await streamToFile({
         source,
         dest: shardPath,
-        expectedSha256: artifactChecksum(artifact),
+        expectedSha256: artifact.checksum ?? undefined,
         expectedSize: typeof size === "number" ? size : undefined,
         fetch: params.fetch,
         signal,
         onProgress: params.onProgress,
         artifactId: id,
-        retry: params.retry,
+        retry: settings.retry,
         maxResumes: params.maxResumes,
-        timeout: params.timeout,
+        transferTimeout: settings.transferTimeout,
       });
     }
 
@@ -125,7 +124,7 @@ export async function downloadShardGroup(
     }
 
     if (params.sidecar !== false) {
-      const firstSidecar = artifactMetadata(shards[0]?.artifact).sidecar;
+      const firstSidecar = shards[0]?.artifact.metadata["sidecar"];
       let groupSidecar: Record<string, unknown> | undefined;
       if (typeof firstSidecar === "object" && firstSidecar !== null) {
         const { shard: _shard, ...rest } = firstSidecar as Record<string, unknown>;
@@ -142,7 +141,7 @@ export async function downloadShardGroup(
     await staged?.commit();
     await syncDirectory(dirname(dest));
     return {
-      id: idOf(first),
+      id: first.id,
       path: dest,
       sizeBytes: merged.sizeBytes,
       sha256: merged.sha256,

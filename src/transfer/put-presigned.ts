@@ -31,8 +31,8 @@ export async function putPresigned(params: {
   uploadHeaders?: Record<string, string> | undefined;
   fetch?: FetchLike | undefined;
   signal?: AbortSignal | undefined;
-  /** Abort this PUT after so many ms (the caller scales it with the size). */
-  timeoutMs: number;
+  /** Abort this PUT after so many ms, or `false` for never (the caller scales it with the size). */
+  timeoutMs: number | false;
   /** Called with the running count of bytes handed to the connection. */
   onBytes?: (bytes: number) => void;
 }): Promise<PutOutcome> {

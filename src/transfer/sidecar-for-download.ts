@@ -1,7 +1,6 @@
 import { open, rename, unlink } from "node:fs/promises";
 import type { Artifact } from "../client/index.js";
 import { formatSidecar, readSidecar, sidecarPath, type KvSidecar } from "../kv/sidecar.js";
-import { artifactMetadata } from "./client-port.js";
 import { tempPathFor } from "./stream-to-file.js";
 import { wrapFileError } from "./wrap-file-error.js";
 
@@ -18,7 +17,7 @@ export function sidecarForDownload(params: {
   sidecar?: Record<string, unknown> | undefined;
 }): string | undefined {
   const { artifact } = params;
-  const stored = params.sidecar ?? artifactMetadata(artifact).sidecar;
+  const stored = params.sidecar ?? artifact?.metadata["sidecar"];
   const a = (artifact ?? {}) as Record<string, unknown>;
   let candidate: Record<string, unknown> | undefined;
   if (typeof stored === "object" && stored !== null && !Array.isArray(stored)) {

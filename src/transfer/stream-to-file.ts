@@ -4,13 +4,14 @@ import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { IntegrityError, NetworkError, PresignedUrlError, isKvcdnError, parseRetryAfter, type KvcdnError } from "../errors/index.js";
 import { classifyAbort, deadlineSignal, sleep, throwIfAborted } from "./abort.js";
-import { backoffDelay, type ResolvedRetryOptions } from "./backoff.js";
+import { backoffDelay } from "../retry/backoff-delay.js";
+import type { ResolvedRetryOptions } from "../retry/retry-options.js";
 import { describeUrl, fetchWithoutCredentials } from "./fetch-without-credentials.js";
 import { emitProgress, type ProgressCallback } from "./progress.js";
 import { PipelinedWriter } from "./pipelined-writer.js";
 import { networkReason } from "./put-presigned.js";
 import { storageError } from "./storage-error.js";
-import { transferTimeoutMs, type TimeoutOptions } from "./timeouts.js";
+import { transferTimeoutMs, type TransferTimeoutOptions } from "./transfer-timeout.js";
 import { wrapFileError } from "./wrap-file-error.js";
 
 /** Where the bytes of a download come from. */
@@ -53,7 +54,7 @@ export async function streamToFile(params: {
   retry: ResolvedRetryOptions;
   /** Resumes (or restarts) after interruptions, refusals and busy answers. */
   maxResumes: number;
-  timeout: TimeoutOptions | undefined;
+  transferTimeout: TransferTimeoutOptions | false | undefined;
   beforeCommit?: (result: { sha256: string; sizeBytes: number; headers: Headers }) => Promise<void>;
 }): Promise<StreamedFile> {
   const { dest, signal, onProgress } = params;
@@ -91,8 +92,8 @@ export async function streamToFile(params: {
     };
     const fail = async (error: KvcdnError, retryAfterMs?: number): Promise<void> => {
       if (failures >= params.maxResumes) throw error;
-      if (retryAfterMs !== undefined && retryAfterMs > params.retry.maxRetryAfterMs) throw error;
-      await sleep(backoffDelay({ ...params.retry, attempt: failures, retryAfterMs }), signal);
+      if (retryAfterMs !== undefined && retryAfterMs > params.retry.maxRetryAfter) throw error;
+      await sleep(backoffDelay(params.retry, { attempt: failures + 1, retryAfterMs }), signal);
       failures++;
     };
     for (;;) {
@@ -100,7 +101,7 @@ export async function streamToFile(params: {
       const url = await params.source.url(fresh);
       fresh = false;
       const remaining = total === undefined ? undefined : total - written();
-      const timeoutMs = transferTimeoutMs(params.timeout, remaining ?? 0);
+      const timeoutMs = transferTimeoutMs(params.transferTimeout, remaining ?? 0);
       const deadline = deadlineSignal(signal, timeoutMs);
       try {
         const headers: Record<string, string> = { "accept-encoding": "identity" };

@@ -54,7 +54,7 @@ describe("abort", () => {
       return new Response("{}", { status: 503, headers: { "retry-after": "30", "content-type": "application/json" } });
     };
     const controller = new AbortController();
-    const client = makeClient({ fetch, retries: { limit: 3, minDelayMs: 1, maxDelayMs: 5 } });
+    const client = makeClient({ fetch, retry: { limit: 3, delay: () => 1 } });
     const pending = client.get("a1", { signal: controller.signal });
     setTimeout(() => controller.abort(new Error("enough")), 20);
     const e = await pending.catch((x: unknown) => x);
@@ -67,15 +67,15 @@ describe("abort", () => {
 describe("timeout", () => {
   it("a call that exceeds its timeout is TimeoutError, not AbortError", async () => {
     const calls = { n: 0 };
-    const e = await makeClient({ fetch: hangingFetch(calls), retries: 0 }).get("a1", { timeout: 20 }).catch((x: unknown) => x);
+    const e = await makeClient({ fetch: hangingFetch(calls), retry: 0 }).get("a1", { timeout: 20 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TimeoutError);
     expect(e).not.toBeInstanceOf(AbortError);
     expect((e as TimeoutError).timeoutMs).toBe(20);
     expect((e as Error).message).toMatch(/GET \/api\/v1\/artifacts\/a1 timed out after 20 ms/);
   });
 
-  it("the client-wide timeoutMs applies when a call gives none", async () => {
-    const e = await makeClient({ fetch: hangingFetch({ n: 0 }), retries: 0, timeoutMs: 15 }).whoami().catch((x: unknown) => x);
+  it("the client-wide timeout applies when a call gives none", async () => {
+    const e = await makeClient({ fetch: hangingFetch({ n: 0 }), retry: 0, timeout: 15 }).whoami().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TimeoutError);
     expect((e as TimeoutError).timeoutMs).toBe(15);
   });
