@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { open, readFile, rename, stat, unlink, utimes } from "node:fs/promises";
 import { AbortError } from "../errors/abort-error.js";
-import { asLocalFileError } from "../kv/fs/local-file.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 import { isProcessAlive } from "./is-process-alive.js";
 
 /** A lock whose holder stopped refreshing it for this long is taken over (the holder refreshes it every quarter). */

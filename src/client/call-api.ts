@@ -1,16 +1,18 @@
-import { AbortError } from "../errors/abort-error.js";
 import { ConfigError } from "../errors/config-error.js";
 import { createApiError } from "../errors/create-api-error.js";
 import { isHttpError } from "../errors/http-error.js";
 import { isKvcdnError, type KvcdnError } from "../errors/kvcdn-error.js";
 import { NetworkError } from "../errors/network-error.js";
 import { redact } from "../errors/redact.js";
-import { TimeoutError } from "../errors/timeout-error.js";
 import { backoffDelay } from "../retry/backoff-delay.js";
 import { resolveRetryOptions } from "../retry/retry-options.js";
 import type { ClientContext } from "./client-context.js";
 import type { CallOptions } from "./client-options.js";
-import { sleep } from "./sleep.js";
+import { abortErrorFrom } from "../util/abort-error-from.js";
+import { classifyAbort } from "../util/classify-abort.js";
+import { deadlineSignal } from "../util/deadline-signal.js";
+import { networkReason } from "../util/network-reason.js";
+import { sleep } from "../util/sleep.js";
 
 /**
  * Which failures a call may retry. `idempotent`: network errors, timeouts, unreadable success bodies, 408, 429 and
@@ -53,13 +55,6 @@ export function isRetryable(error: unknown, mode: RetryMode): boolean {
   return mode === "idempotent" && (error.name === "NetworkError" || error.name === "TimeoutError");
 }
 
-function networkReason(e: unknown): string {
-  const cause = (e as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
-  const code = typeof cause?.code === "string" ? cause.code : undefined;
-  const message = e instanceof Error ? e.message : String(e);
-  return code === undefined ? message : `${message} (${code})`;
-}
-
 /**
  * Run one API call: per-attempt timeout combined with the caller's signal, conversion of every failure into a typed
  * kvcdn error (HTTP status → `createApiError`, abort → `AbortError`, deadline → `TimeoutError`, anything else →
@@ -85,28 +80,18 @@ export async function callApi(
 
   const attempt = async (): Promise<{ data: unknown; response: Response }> => {
     if (call.state) call.state.attempts++;
-    if (userSignal?.aborted) throw new AbortError(`${operation} was aborted`, { cause: userSignal.reason });
-    const deadline = new AbortController();
-    const timer =
-      timeoutMs === false || !Number.isFinite(timeoutMs)
-        ? undefined
-        : setTimeout(() => deadline.abort(new Error(`deadline of ${timeoutMs} ms exceeded`)), Math.max(0, timeoutMs));
-    const signal = userSignal === undefined ? deadline.signal : AbortSignal.any([userSignal, deadline.signal]);
+    if (userSignal?.aborted) throw abortErrorFrom(userSignal, operation);
+    const deadline = deadlineSignal(userSignal, timeoutMs);
     try {
-      const result = await send(signal);
+      const result = await send(deadline.signal);
       if (result.response.ok) return { data: result.data, response: result.response };
       throw createApiError(result.response, result.error, { method: call.method, url: result.response.url || url, secrets: ctx.secrets });
     } catch (e) {
-      if (userSignal?.aborted) {
-        throw isKvcdnError(e) && e.name === "AbortError" ? e : new AbortError(`${operation} was aborted`, { cause: userSignal.reason });
-      }
-      if (deadline.signal.aborted && !(isKvcdnError(e) && isHttpError(e))) {
-        throw new TimeoutError(`${operation} timed out after ${timeoutMs} ms`, { timeoutMs: timeoutMs as number, url, cause: e });
-      }
-      if (isKvcdnError(e)) throw e;
+      const classified = classifyAbort(e, { signal: userSignal, what: operation, deadline: { signal: deadline.timeout, ms: timeoutMs }, url });
+      if (isKvcdnError(classified)) throw classified;
       throw new NetworkError(redact(`${operation} failed: ${networkReason(e)}`, ctx.secrets), { url, cause: e });
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
+      deadline.dispose();
     }
   };
 

@@ -3,6 +3,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ModelFolderError } from "../errors/compatibility-error.js";
 import { externalDataFiles, type ExternalDataFile } from "./external-data-files.js";
+import { sha256File } from "../util/sha256-file.js";
 import { fingerprintDtype, isModelDtype, ONNX_FILE_SUFFIX, onnxFileForDtype, type ModelDtype } from "./model-dtype.js";
 import type { ModelFingerprint } from "./model-fingerprint.js";
 
@@ -103,7 +104,7 @@ export async function readModelFolder(options: ReadModelFolderOptions): Promise<
   const config = parseJsonObject(configBytes, dir, "config.json");
   const generationBytes = await readFile(join(dir, "generation_config.json")).catch(() => undefined);
   const generationConfig = generationBytes ? parseJsonObject(generationBytes, dir, "generation_config.json") : {};
-  const tokenizerSha256 = await sha256File(join(dir, "tokenizer.json"));
+  const tokenizerSha256 = (await sha256File(join(dir, "tokenizer.json"))).sha256;
 
   const architectures = config["architectures"];
   const architecture =
@@ -213,10 +214,6 @@ async function isFile(path: string): Promise<boolean> {
 async function availableDtypes(dir: string): Promise<ModelDtype[]> {
   const files = new Set(await readdir(join(dir, "onnx")).catch(() => [] as string[]));
   return (Object.keys(ONNX_FILE_SUFFIX) as ModelDtype[]).filter((d) => files.has(basename(onnxFileForDtype(d))));
-}
-
-async function sha256File(path: string): Promise<string> {
-  return createHash("sha256").update(await readFile(path)).digest("hex");
 }
 
 function parseJsonObject(bytes: Buffer, dir: string, file: string): Record<string, unknown> {

@@ -2,7 +2,7 @@ import type { Artifact } from "../client/artifact.js";
 import type { CallOptions } from "../client/client-options.js";
 import type { DownloadUrl } from "../client/create-download-url.js";
 import { IntegrityError, isKvcdnError } from "../errors/index.js";
-import { throwIfAborted } from "./abort.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { downloadShardGroup } from "./download-shard-group.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
 import { resolveDestination } from "./resolve-destination.js";

@@ -2,7 +2,7 @@ import { open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Artifact } from "../client/artifact.js";
 import { IntegrityError, KvcdnError } from "../errors/index.js";
-import { throwIfAborted } from "./abort.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { callOptions } from "./download-artifact.js";
 import type { DownloadOptions, DownloadResult } from "./download-options.js";
 import { mergeKvShards } from "./merge-kv-shards.js";
@@ -12,7 +12,7 @@ import { sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-
 import { streamToFile, syncDirectory, tempPathFor, type ByteSource } from "./stream-to-file.js";
 import type { TransferClient } from "./transfer-client.js";
 import type { TransferSettings } from "./transfer-settings.js";
-import { wrapFileError } from "./wrap-file-error.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 
 /** Read and check the `metadata.shard` of an artifact. */
 export function shardInfoOf(artifact: Artifact): ShardInfo | undefined {
@@ -99,7 +99,7 @@ export async function downloadShardGroup(
     }
 
     const handle = await open(out, "wx").catch((e: unknown) => {
-      throw wrapFileError(e, dest, "create a temporary file beside");
+      throw asLocalFileError(e, dest, "create a temporary file beside");
     });
     let merged: { sha256: string; sizeBytes: number };
     try {
@@ -135,7 +135,7 @@ export async function downloadShardGroup(
     }
     throwIfAborted(signal);
     await rename(out, dest).catch((e: unknown) => {
-      throw wrapFileError(e, dest, "move the download into");
+      throw asLocalFileError(e, dest, "move the download into");
     });
     committed = true;
     await staged?.commit();

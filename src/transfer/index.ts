@@ -1,5 +1,6 @@
 /** The transfer engine: presigned uploads and downloads that never lose data. */
-export { hashFile, HASH_CHUNK_BYTES, type FileDigest } from "./hash-file.js";
+export { hashFile, type FileDigest } from "./hash-file.js";
+export { HASH_CHUNK_BYTES } from "../util/sha256-file.js";
 export { uploadArtifact, type UploadedArtifact } from "./upload-artifact.js";
 export type { UploadOptions } from "./upload-options.js";
 export { downloadArtifact } from "./download-artifact.js";

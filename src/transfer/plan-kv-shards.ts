@@ -5,7 +5,7 @@ import { prepareHeader } from "../kv/safetensors/prepare-header.js";
 import { readSafetensorsHeader } from "../kv/safetensors/read-safetensors-header.js";
 import type { SafetensorsTensorInfo } from "../kv/safetensors/types.js";
 import type { UploadBody } from "./upload-body.js";
-import { wrapFileError } from "./wrap-file-error.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 
 /** One PUT may carry at most this much (S3's single-PUT limit, 5 GiB). */
 export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
@@ -56,7 +56,7 @@ const LAYER_TENSOR = /^([kv])_(0|[1-9]\d*)(_q|_s)?$/;
 export async function planKvShards(params: { file: string; maxPutBytes: number; groupId?: string }): Promise<ShardPlan> {
   const { file, maxPutBytes } = params;
   const header = await readSafetensorsHeader(file).catch((e: unknown) => {
-    throw wrapFileError(e, file, "read");
+    throw asLocalFileError(e, file, "read");
   });
   const refuse = (why: string) =>
     new FileTooLargeError(`${file} (${header.fileSize} bytes) is over the ${maxPutBytes}-byte single-PUT limit and cannot be sharded: ${why}`, header.fileSize, maxPutBytes);
@@ -77,7 +77,7 @@ export async function planKvShards(params: { file: string; maxPutBytes: number; 
   // The rebuilt file must be byte-identical to the source, or the group checksum could never verify.
   const canonical = prepareHeader(header.tensors);
   const handle = await open(file, "r").catch((e: unknown) => {
-    throw wrapFileError(e, file, "open");
+    throw asLocalFileError(e, file, "open");
   });
   try {
     const actual = new Uint8Array(canonical.header.length);

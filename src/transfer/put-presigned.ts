@@ -1,6 +1,9 @@
 import type { FetchLike } from "../client/client-options.js";
 import { NetworkError, parseRetryAfter, type KvcdnError, isKvcdnError } from "../errors/index.js";
-import { classifyAbort, deadlineSignal, throwIfAborted } from "./abort.js";
+import { classifyAbort } from "../util/classify-abort.js";
+import { deadlineSignal } from "../util/deadline-signal.js";
+import { networkReason } from "../util/network-reason.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { fetchWithoutCredentials } from "./fetch-without-credentials.js";
 import { presignedHeaders } from "./presigned-headers.js";
 import { storageError } from "./storage-error.js";
@@ -90,7 +93,7 @@ export async function putPresigned(params: {
     return { ok: false, retry: "never", error };
   } catch (e) {
     if (fileError !== undefined && !(isKvcdnError(fileError) && fileError.name === "AbortError")) throw fileError;
-    const classified = classifyAbort(e, signal, { signal: deadline.timeout, ms: params.timeoutMs, what: "The upload PUT" });
+    const classified = classifyAbort(e, { signal, what: "The upload PUT", deadline: { signal: deadline.timeout, ms: params.timeoutMs } });
     if (isKvcdnError(classified) && classified.name === "AbortError") throw classified;
     if (isKvcdnError(classified)) return { ok: false, retry: "fresh-url", error: classified };
     return {
@@ -101,11 +104,4 @@ export async function putPresigned(params: {
   } finally {
     deadline.dispose();
   }
-}
-
-/** The most specific reason a fetch failed (undici hides it in `cause`). */
-export function networkReason(e: unknown): string {
-  const cause = (e as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (cause && typeof cause.code === "string") return `${cause.code}${typeof cause.message === "string" ? ` (${cause.message})` : ""}`;
-  return e instanceof Error ? e.message : String(e);
 }

@@ -3,16 +3,19 @@ import { createHash, randomBytes, type Hash } from "node:crypto";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { IntegrityError, NetworkError, PresignedUrlError, isKvcdnError, parseRetryAfter, type KvcdnError } from "../errors/index.js";
-import { classifyAbort, deadlineSignal, sleep, throwIfAborted } from "./abort.js";
+import { classifyAbort } from "../util/classify-abort.js";
+import { deadlineSignal } from "../util/deadline-signal.js";
+import { networkReason } from "../util/network-reason.js";
+import { sleep } from "../util/sleep.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { backoffDelay } from "../retry/backoff-delay.js";
 import type { ResolvedRetryOptions } from "../retry/retry-options.js";
 import { describeUrl, fetchWithoutCredentials } from "./fetch-without-credentials.js";
 import { emitProgress, type ProgressCallback } from "./progress.js";
 import { PipelinedWriter } from "./pipelined-writer.js";
-import { networkReason } from "./put-presigned.js";
 import { storageError } from "./storage-error.js";
 import { transferTimeoutMs, type TransferTimeoutOptions } from "./transfer-timeout.js";
-import { wrapFileError } from "./wrap-file-error.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 
 /** Where the bytes of a download come from. */
 export interface ByteSource {
@@ -62,7 +65,7 @@ export async function streamToFile(params: {
   const expectedSha256 = params.expectedSha256?.toLowerCase();
   const temp = tempPathFor(dest);
   const handle = await open(temp, "wx").catch((e: unknown) => {
-    throw wrapFileError(e, dest, "create a temporary file beside");
+    throw asLocalFileError(e, dest, "create a temporary file beside");
   });
   const writer = new PipelinedWriter(handle);
   let closed = false;
@@ -73,7 +76,7 @@ export async function streamToFile(params: {
     const written = () => writer.position;
     const drain = () =>
       writer.drain().catch((e: unknown) => {
-        throw new FileWriteFailure(wrapFileError(e, dest, "write"));
+        throw new FileWriteFailure(asLocalFileError(e, dest, "write"));
       });
     let total = params.expectedSize;
     let etag: string | undefined;
@@ -87,7 +90,7 @@ export async function streamToFile(params: {
       await writer.reset();
       etag = undefined;
       await handle.truncate(0).catch((e: unknown) => {
-        throw wrapFileError(e, dest, "truncate the temporary file for");
+        throw asLocalFileError(e, dest, "truncate the temporary file for");
       });
     };
     const fail = async (error: KvcdnError, retryAfterMs?: number): Promise<void> => {
@@ -156,7 +159,7 @@ export async function streamToFile(params: {
             for await (const chunk of (response.body ?? emptyBody()) as AsyncIterable<Uint8Array>) {
               hash.update(chunk);
               await writer.push(chunk).catch((e: unknown) => {
-                throw new FileWriteFailure(wrapFileError(e, dest, "write"));
+                throw new FileWriteFailure(asLocalFileError(e, dest, "write"));
               });
               if (total !== undefined && written() > total) {
                 throw new IntegrityError(`Storage sent more than the expected ${total} bytes`, {
@@ -171,7 +174,7 @@ export async function streamToFile(params: {
             if (e instanceof FileWriteFailure) throw e.error;
             // Keep what arrived: it is hashed already, and the resume asks for the bytes after it.
             if (!signal?.aborted) await drain();
-            const classified = classifyAbort(e, signal, { signal: deadline.timeout, ms: timeoutMs, what: "The download" });
+            const classified = classifyAbort(e, { signal, what: "The download", deadline: { signal: deadline.timeout, ms: timeoutMs } });
             if (isKvcdnError(classified) && (classified.name === "AbortError" || classified.name === "IntegrityError")) throw classified;
             await fail(
               isKvcdnError(classified)
@@ -187,7 +190,7 @@ export async function streamToFile(params: {
         }
       } catch (e) {
         if (e instanceof FileWriteFailure) throw e.error;
-        const classified = classifyAbort(e, signal, { signal: deadline.timeout, ms: timeoutMs, what: "The download" });
+        const classified = classifyAbort(e, { signal, what: "The download", deadline: { signal: deadline.timeout, ms: timeoutMs } });
         if (isKvcdnError(classified)) {
           if (classified.name === "TimeoutError") {
             await fail(classified);
@@ -220,14 +223,14 @@ export async function streamToFile(params: {
       await params.beforeCommit?.({ sha256, sizeBytes: written(), headers: lastHeaders });
       throwIfAborted(signal);
       await handle.sync().catch((e: unknown) => {
-        throw wrapFileError(e, dest, "flush");
+        throw asLocalFileError(e, dest, "flush");
       });
       closed = true;
       await handle.close().catch((e: unknown) => {
-        throw wrapFileError(e, dest, "close");
+        throw asLocalFileError(e, dest, "close");
       });
       await rename(temp, dest).catch((e: unknown) => {
-        throw wrapFileError(e, dest, "move the download into");
+        throw asLocalFileError(e, dest, "move the download into");
       });
       committed = true;
       await syncDirectory(dirname(dest));

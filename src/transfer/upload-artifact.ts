@@ -1,10 +1,10 @@
 import type { Artifact } from "../client/artifact.js";
 import { FileTooLargeError } from "../errors/index.js";
-import { throwIfAborted } from "./abort.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { buildUploadRequest } from "./build-upload-request.js";
 import { discardArtifact } from "./orphans.js";
 import { MAX_SINGLE_PUT_BYTES, planKvShards, type ShardInfo } from "./plan-kv-shards.js";
-import { HASH_CHUNK_BYTES } from "./hash-file.js";
+import { HASH_CHUNK_BYTES } from "../util/sha256-file.js";
 import { readUploadFacts } from "./read-upload-facts.js";
 import type { TransferClient } from "./transfer-client.js";
 import { resolveTransferSettings } from "./transfer-settings.js";

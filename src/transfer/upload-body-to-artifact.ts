@@ -11,7 +11,9 @@ import {
   isRateLimitError,
   isTimeoutError,
 } from "../errors/index.js";
-import { awaitOrAbort, throwIfAborted, sleep } from "./abort.js";
+import { sleep } from "../util/sleep.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
+import { awaitOrAbort } from "./await-or-abort.js";
 import { backoffDelay } from "../retry/backoff-delay.js";
 import type { UploadRequestBody } from "./build-upload-request.js";
 import { CLEANUP_TIMEOUT_MS, discardArtifact, reconcileUploads, trackArtifact, untrackArtifact } from "./orphans.js";
