@@ -5,7 +5,7 @@ import type { ClientContext } from "./client-context.js";
 import type { CallOptions } from "./client-options.js";
 import { invalidResponse } from "./invalid-response.js";
 import { unsupportedRouteError } from "./unsupported-route-error.js";
-import { normalizeUsage, type Usage } from "./usage.js";
+import { normalizeUsage, type Usage } from "../errors/usage.js";
 
 /**
  * Storage usage of the caller's organization as `{used_bytes, quota_bytes, artifact_count, artifact_limit}`:

@@ -3,7 +3,7 @@ export { KvcdnClient } from "./kvcdn-client.js";
 export { DEFAULT_TIMEOUT_MS, type CallOptions, type FetchLike, type KvcdnClientOptions } from "./client-options.js";
 export { DEFAULT_RETRY, type ResolvedRetryOptions, type RetryEvent, type RetryOptions } from "../retry/retry-options.js";
 export { normalizeArtifact, type Artifact, type ArtifactStatus, type Visibility } from "./artifact.js";
-export { normalizeUsage, type Usage } from "./usage.js";
+export { normalizeUsage, type Usage } from "../errors/usage.js";
 export { matchesListFilters, type ArtifactPage, type ListArtifactsParams } from "./list-artifacts.js";
 export type { DeleteResult } from "./delete-artifact.js";
 export type { Identity } from "./verify-api-key.js";

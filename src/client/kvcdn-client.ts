@@ -19,7 +19,7 @@ import { getUsage } from "./get-usage.js";
 import { listArtifactPages, listArtifacts, type ArtifactPage, type ListArtifactsParams } from "./list-artifacts.js";
 import { publicUrl, type PublicUrlParams } from "./public-url.js";
 import { setVisibility } from "./set-visibility.js";
-import type { Usage } from "./usage.js";
+import type { Usage } from "../errors/usage.js";
 import { verifyApiKey, type Identity } from "./verify-api-key.js";
 import { downloadArtifact } from "../transfer/download-artifact.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "../transfer/download-options.js";

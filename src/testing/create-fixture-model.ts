@@ -7,7 +7,7 @@ import { buildQwen3Graph, onnxInitializerDims, onnxInitializerName } from "./bui
 import { FixtureModelError } from "./fixture-model-error.js";
 import { resolveFixtureShape, type FixtureShape, type Qwen3Dims } from "./fixture-shapes.js";
 import { bf16Bytes, f32Bytes, fixtureWeightSpecs, generateFixtureWeight, transposedF32Bytes } from "./fixture-weights.js";
-import { loadOnnxEncoders, qwen3TokenizerFiles } from "./load-fixture-peers.js";
+import { loadOnnxEncoders, qwen3TokenizerFiles } from "../peers/load-fixture-peers.js";
 import {
   resolveBuilderVariants,
   resolveRotaryMode,

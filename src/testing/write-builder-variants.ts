@@ -6,7 +6,7 @@ import { usesExternalData, variantOnnxFile, type BuilderVariant, type RotaryMode
 import { builderVariantTensors, rotaryCacheTensors, type VariantTensor } from "./builder-variant-weights.js";
 import type { Qwen3Dims } from "./fixture-shapes.js";
 import type { FixtureWeightSpec } from "./fixture-weights.js";
-import type { OnnxEncoders } from "./load-fixture-peers.js";
+import type { OnnxEncoders } from "../peers/load-fixture-peers.js";
 import type { TensorMsg } from "./onnx-proto-types.js";
 import { writeAt, writeBytes } from "./write-at.js";
 

@@ -6,7 +6,7 @@ import type { UploadUrl, UploadUrlRequest } from "../client/create-upload-url.js
 import type { DeleteResult } from "../client/delete-artifact.js";
 import type { ListArtifactsParams } from "../client/list-artifacts.js";
 import type { PublicUrlParams } from "../client/public-url.js";
-import type { Usage } from "../client/usage.js";
+import type { Usage } from "../errors/usage.js";
 import type { ResolvedRetryOptions } from "../retry/retry-options.js";
 
 /**

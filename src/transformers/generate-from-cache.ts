@@ -6,7 +6,7 @@ import { loadKvSource, type KvLoadOptions, type KvSource } from "../onnx/load-kv
 import { longestCommonPrefix, reusablePrefix } from "../onnx/longest-common-prefix.js";
 import type { ModelDescription } from "../onnx/model-description.js";
 import { describeTransformersModel } from "./describe-transformers-model.js";
-import { importTransformers } from "./import-transformers.js";
+import { importTransformers } from "../peers/import-transformers.js";
 import { kvToDynamicCache, pastTensorType } from "./kv-to-dynamic-cache.js";
 
 /** Options of {@link generateFromCache}; any other field is a transformers.js `generate()` option (`max_new_tokens`, `do_sample`, `streamer`, …). */
