@@ -1,7 +1,7 @@
 import { open, rename, unlink } from "node:fs/promises";
 import type { Artifact } from "../client/artifact.js";
 import { formatSidecar, readSidecar, sidecarPath, type KvSidecar } from "../kv/sidecar.js";
-import { tempPathFor } from "./stream-to-file.js";
+import { tempPathFor } from "./part-file.js";
 import { asLocalFileError } from "../util/as-local-file-error.js";
 
 /**
