@@ -1,0 +1,111 @@
+import { utimesSync } from "node:fs";
+import { mkdtemp, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import nock from "nock";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createKvcdnClient } from "../../src/client/index.js";
+import { KvcdnError, LocalFileError } from "../../src/errors/index.js";
+import { downloadArtifact } from "../../src/transfer/download-artifact.js";
+import { uploadArtifact } from "../../src/transfer/upload-artifact.js";
+import { writeKvFixture } from "./kv-fixture.js";
+import { FAST_RETRY, startHarness, type Harness } from "./store-harness.js";
+
+// The typed failures of the transfer engine that nothing else reaches: each must leave no artifact and no file behind.
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+beforeEach(async () => {
+  h.store.faults.clear();
+  for (const a of await h.artifacts()) await h.client.delete(a.id);
+});
+
+/** No `.part`, `.shard` or staged sidecar left in `dir` besides `keep`. */
+async function expectOnly(dir: string, keep: string[]): Promise<void> {
+  expect((await readdir(dir)).sort()).toEqual([...keep].sort());
+}
+
+describe("upload", () => {
+  it("a file modified while it uploads is refused with LocalFileError file_changed, and its artifact deleted", async () => {
+    const kv = await writeKvFixture(join(h.dir, "changing.kv"), { layers: 4, tokens: 256, headDim: 64 });
+    let touched = false;
+    const error = await uploadArtifact({
+      client: h.client,
+      file: kv.path,
+      retry: FAST_RETRY,
+      // The hook fires once the PUT streams: a writer touching the file then makes the hashed bytes stale.
+      onProgress: (e) => {
+        if (e.phase === "uploading" && e.bytes > 0 && !touched) {
+          touched = true;
+          const later = new Date(Date.now() + 60_000);
+          utimesSync(kv.path, later, later); // synchronous: done before the PUT can finish
+
+        }
+      },
+    }).catch((e: unknown) => e);
+    expect(touched).toBe(true);
+    expect(error).toBeInstanceOf(LocalFileError);
+    expect(error).toMatchObject({ code: "file_changed", path: kv.path });
+    expect(await h.artifacts()).toEqual([]);
+  });
+});
+
+describe("sharded download", () => {
+  it("a group with a shard missing fails with shard_group_incomplete and writes nothing", async () => {
+    const kv = await writeKvFixture(join(h.dir, "big.kv"), { layers: 6, tokens: 64, headDim: 32 });
+    const uploaded = await uploadArtifact({ client: h.client, file: kv.path, maxPutBytes: Math.ceil(kv.nbytes / 2) + 1024, retry: FAST_RETRY });
+    const shards = uploaded.shards ?? [];
+    expect(shards.length).toBeGreaterThanOrEqual(2);
+    await h.client.delete(shards[1]?.id as string);
+    const out = await mkdtemp(join(h.dir, "out-incomplete-"));
+    const error = await downloadArtifact({ client: h.client, source: uploaded.id, dest: join(out, "ctx.kv"), retry: FAST_RETRY }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KvcdnError);
+    expect(error).toMatchObject({ code: "shard_group_incomplete" });
+    await expectOnly(out, []);
+  });
+});
+
+describe("answers the local store never gives (nock)", () => {
+  const API = "https://api.kvcdn.test";
+  const client = () =>
+    createKvcdnClient({ apiUrl: API, apiKey: `kv_${"ab".repeat(32)}`, env: {}, configPath: false, retry: 0, logger: { warn: () => undefined } });
+  beforeAll(() => {
+    nock.disableNetConnect();
+    nock.enableNetConnect("127.0.0.1"); // the harness's local store
+  });
+  afterAll(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+
+  it("an upload-url answer asking for POST is refused with unsupported_upload_method, nothing is sent to storage, and the pending artifact is deleted", async () => {
+    const kv = await writeKvFixture(join(h.dir, "post.kv"), { layers: 2, tokens: 16, headDim: 32 });
+    const id = "3f1c2b9e-0000-4000-8000-0000000000aa";
+    const api = nock(API)
+      .post("/api/v1/artifacts/upload-url")
+      .reply(200, { artifact_id: id, url: "https://storage.kvcdn.test/bucket/key", method: "POST", upload_headers: {} })
+      .delete(`/api/v1/artifacts/${id}`)
+      .reply(204);
+    const error = await uploadArtifact({ client: client(), file: kv.path }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KvcdnError);
+    expect(error).toMatchObject({ code: "unsupported_upload_method" });
+    expect(api.isDone()).toBe(true);
+  });
+
+  it("an artifact whose metadata.shard is malformed fails with bad_shard_metadata, asks for no URL and writes nothing", async () => {
+    // The local store validates metadata.shard on upload, so only another service can hand such an artifact back.
+    const id = "3f1c2b9e-0000-4000-8000-0000000000bb";
+    const api = nock(API)
+      .get(`/api/v1/artifacts/${id}`)
+      .reply(200, { id, name: "broken", model_name: "Qwen/Qwen3-0.6B", size_bytes: 10, checksum: "ab".repeat(32), status: "ready", metadata: { shard: { group_id: 7, index: "first" } } });
+    const out = await mkdtemp(join(h.dir, "out-malformed-"));
+    const error = await downloadArtifact({ client: client(), source: id, dest: join(out, "ctx.kv") }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KvcdnError);
+    expect(error).toMatchObject({ code: "bad_shard_metadata" });
+    expect(api.isDone()).toBe(true);
+    await expectOnly(out, []);
+  });
+});
