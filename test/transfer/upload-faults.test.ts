@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Artifact } from "../../src/client/index.js";
 import { RateLimitError } from "../../src/errors/index.js";
 import type { TransferProgress } from "../../src/transfer/progress.js";
@@ -179,12 +179,11 @@ describe("upload recovery (local store fault injection)", () => {
     h.store.faults.inject({ on: "createUploadUrl", action: "delay", ms: 300 });
     const controller = new AbortController();
     const reason = new Error("cancelled early");
-    const error = await upload({
-      signal: controller.signal,
-      onProgress: (e) => {
-        if (e.phase === "hashing" && e.bytes === e.totalBytes) setTimeout(() => controller.abort(reason), 50);
-      },
-    }).catch((e: unknown) => e);
+    const pending = upload({ signal: controller.signal }).catch((e: unknown) => e);
+    // Abort once the store holds the upload-url request (it is logged on arrival), not after a guessed delay.
+    await vi.waitFor(() => expect(h.store.requests.count("createUploadUrl")).toBe(1), { interval: 5 });
+    controller.abort(reason);
+    const error = await pending;
     expect(error).toMatchObject({ name: "AbortError", cause: reason });
     expect(h.store.requests.count("createUploadUrl")).toBe(1);
     expect(h.store.requests.count("put")).toBe(0);
