@@ -10,7 +10,7 @@ import { resolveDownloadSource } from "./resolve-download-source.js";
 import { removeStaleSidecar, sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-for-download.js";
 import { streamToFile, type ByteSource } from "./stream-to-file.js";
 import type { TransferClient } from "./transfer-client.js";
-import { resolveTransferSettings, type TransferSettings } from "./transfer-settings.js";
+import { callOptions, resolveTransferSettings } from "./transfer-settings.js";
 
 /**
  * Download an artifact to `dest` (a file path, or a directory that receives `<id>.kv`): a private artifact through
@@ -116,7 +116,3 @@ async function tryGetArtifact(client: TransferClient, id: string, options: CallO
   }
 }
 
-/** The options of the download's API calls: its signal, timeout and retry policy. */
-export function callOptions(settings: TransferSettings, signal: AbortSignal | undefined): CallOptions {
-  return { signal, timeout: settings.timeout, retry: settings.retry };
-}

@@ -3,7 +3,6 @@ import { dirname } from "node:path";
 import type { Artifact } from "../client/artifact.js";
 import { IntegrityError, KvcdnError } from "../errors/index.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
-import { callOptions } from "./download-artifact.js";
 import type { DownloadOptions, DownloadResult } from "./download-options.js";
 import { mergeKvShards } from "./merge-kv-shards.js";
 import type { ShardInfo } from "./plan-kv-shards.js";
@@ -12,7 +11,7 @@ import { sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-
 import { syncDirectory, tempPathFor } from "./part-file.js";
 import { streamToFile, type ByteSource } from "./stream-to-file.js";
 import type { TransferClient } from "./transfer-client.js";
-import type { TransferSettings } from "./transfer-settings.js";
+import { callOptions, type TransferSettings } from "./transfer-settings.js";
 import { asLocalFileError } from "../util/as-local-file-error.js";
 
 /** Read and check the `metadata.shard` of an artifact. */

@@ -1,4 +1,4 @@
-import { DEFAULT_TIMEOUT_MS } from "../client/client-options.js";
+import { DEFAULT_TIMEOUT_MS, type CallOptions } from "../client/client-options.js";
 import { resolveRetryOptions, type ResolvedRetryOptions } from "../retry/retry-options.js";
 import type { TransferControl } from "./progress.js";
 import type { TransferClient } from "./transfer-client.js";
@@ -28,4 +28,9 @@ export function resolveTransferSettings(client: TransferClient | undefined, opti
 /** The longer of two timeouts, where `false` (none) is the longest. */
 export function longerTimeout(a: number | false, b: number | false): number | false {
   return a === false || b === false ? false : Math.max(a, b);
+}
+
+/** The options of a transfer's API calls: its signal, timeout and retry policy. */
+export function callOptions(settings: TransferSettings, signal: AbortSignal | undefined): CallOptions {
+  return { signal, timeout: settings.timeout, retry: settings.retry };
 }
