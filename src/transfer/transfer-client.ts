@@ -25,12 +25,20 @@ export interface TransferClient {
   readonly retry: Readonly<ResolvedRetryOptions>;
   /** The client's per-attempt timeout of API calls, in ms (`false`: none). */
   readonly timeout: number | false;
+  /** One artifact by id (a download's metadata, checksum and shard facts). */
   get(id: string, options?: CallOptions): Promise<Artifact>;
+  /** Every artifact the caller can list (reconciling uploads, finding a shard group). */
   list(params?: ListArtifactsParams): AsyncIterable<Artifact>;
+  /** Delete an artifact (the pending orphans an upload leaves). */
   delete(id: string, options?: CallOptions): Promise<DeleteResult>;
+  /** Usage figures, to complete a quota error. */
   usage(options?: CallOptions): Promise<Usage>;
+  /** Create a pending artifact and its presigned PUT URL; the engine calls it with `retry: 0` and retries itself. */
   createUploadUrl(body: UploadUrlRequest, options?: CallOptions): Promise<UploadUrl>;
+  /** Confirm an upload; resolves to the ready artifact. */
   confirmUpload(id: string, body: ConfirmUploadRequest, options?: CallOptions): Promise<Artifact>;
+  /** A presigned GET URL for a private artifact. */
   createDownloadUrl(id: string, options?: CallOptions): Promise<DownloadUrl>;
+  /** The public CDN URL of `{ orgSlug, projectSlug, id }`. */
   publicUrl(params: PublicUrlParams): string;
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import nock from "nock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createKvcdnClient } from "../../src/client/index.js";
-import { KvcdnError, LocalFileError } from "../../src/errors/index.js";
+import { KvcdnError, LocalFileError, TimeoutError } from "../../src/errors/index.js";
 import { downloadArtifact } from "../../src/transfer/download-artifact.js";
 import { uploadArtifact } from "../../src/transfer/upload-artifact.js";
 import { writeKvFixture } from "./kv-fixture.js";
@@ -50,6 +50,32 @@ describe("upload", () => {
     expect(error).toBeInstanceOf(LocalFileError);
     expect(error).toMatchObject({ code: "file_changed", path: kv.path });
     expect(await h.artifacts()).toEqual([]);
+  });
+});
+
+describe("client settings reach transfers", () => {
+  it("client.download uses the client's timeout for its API calls, and a per-call timeout overrides it", async () => {
+    const kv = await writeKvFixture(join(h.dir, "timed.kv"), { layers: 2, tokens: 16, headDim: 32 });
+    const artifact = await h.client.upload(kv.path, { retry: FAST_RETRY });
+    const impatient = createKvcdnClient({
+      apiUrl: h.store.url,
+      apiKey: h.store.apiKey,
+      cdnUrl: h.store.cdnUrl,
+      env: {},
+      configPath: false,
+      retry: 0,
+      timeout: 100,
+      logger: { warn: () => undefined },
+    });
+    const out = await mkdtemp(join(h.dir, "out-timeout-"));
+    h.store.faults.inject({ on: "createDownloadUrl", action: "delay", ms: 1000 });
+    const error = await impatient.download(artifact.id, join(out, "ctx.kv")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ timeoutMs: 100 });
+    await expectOnly(out, []);
+    h.store.faults.inject({ on: "createDownloadUrl", action: "delay", ms: 300 });
+    const result = await impatient.download(artifact.id, join(out, "ctx.kv"), { timeout: 10_000 });
+    expect(result.sha256).toBe(kv.sha256);
   });
 });
 
