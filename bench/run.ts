@@ -2,7 +2,8 @@
  * The benchmark runner: `npm run bench` (full), `npm run bench -- --quick` (CI-sized), `--smoke` (seconds, for the
  * test suite). Runs each measurement (bench/<id>.ts), then writes bench/results.json, BENCHMARKS.md and
  * bench/ttft-chart.svg, after every section (an interrupted run keeps what it measured); a full run also rewrites the
- * README's table between its `<!-- bench:summary:start/end -->` markers.
+ * README's table between its `<!-- bench:summary:start/end -->` markers. `--quick` and `--smoke` write to the
+ * git-ignored bench/out/<mode>/ instead (see {@link outputPaths}).
  *
  * Options:
  *   --quick | --smoke        smaller sizes and fewer repetitions (every section says what it left out)
@@ -16,6 +17,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile, rename } from "node:fs/promise
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { bench as cacheDir } from "./cache-dir.js";
 import { bench as download } from "./download.js";
 import { bench as format } from "./format.js";
 import { machineInfo } from "./lib/machine-info.js";
@@ -28,7 +30,7 @@ import { bench as storeLoad } from "./store-load.js";
 import { bench as upload } from "./upload.js";
 
 /** Every section, in the order they run (cheap ones first, the long resume run last). */
-export const SECTIONS: BenchModule[] = [upload, download, format, storeLoad, resume];
+export const SECTIONS: BenchModule[] = [upload, download, format, storeLoad, cacheDir, resume];
 
 /** Parsed command line. */
 export interface RunOptions {
@@ -63,22 +65,47 @@ export function parseArgs(argv: string[]): RunOptions {
 
 class UsageError extends Error {}
 
-/** The chart of the resume section: TTFT (warm cached and full prefill) against context length, per shape. */
+/**
+ * Where a run writes results.json, BENCHMARKS.md and the chart: `--out-dir` if given; else a full run rewrites the
+ * committed files (bench/results.json, BENCHMARKS.md, bench/ttft-chart.svg), and `--quick` / `--smoke` runs write to
+ * the git-ignored bench/out/<mode>/ so their numbers never replace the committed ones.
+ */
+export function outputPaths(opts: Pick<RunOptions, "mode" | "outDir">): { dir: string | undefined; results: string; markdown: string; chart: string } {
+  const dir = opts.outDir ?? (opts.mode === "full" ? undefined : join(REPO_ROOT, "bench", "out", opts.mode));
+  return dir
+    ? { dir, results: join(dir, "results.json"), markdown: join(dir, "BENCHMARKS.md"), chart: join(dir, "ttft-chart.svg") }
+    : {
+        dir,
+        results: join(REPO_ROOT, "bench", "results.json"),
+        markdown: join(REPO_ROOT, "BENCHMARKS.md"),
+        chart: join(REPO_ROOT, "bench", "ttft-chart.svg"),
+      };
+}
+
+/** The chart of the resume section: TTFT against context length per model (prefill, from a file, prepared, floor). */
 export function ttftChart(sections: SectionResult[]): string | undefined {
   const section = sections.find((s) => s.id === "resume");
   const summaries = (section?.data["summaries"] as LengthSummary[] | undefined) ?? [];
   if (summaries.length === 0) return undefined;
-  const palette: Record<string, [string, string]> = { "qwen3-0.6b": ["#c0392b", "#2471a3"], tiny: ["#e59866", "#7fb3d5"] };
+  const labels = [...new Set(summaries.map((m) => m.label))];
+  const palettes = [
+    ["#c0392b", "#2471a3", "#229954", "#7f8c8d"],
+    ["#e59866", "#7fb3d5", "#82e0aa", "#bfc9ca"],
+  ];
   const series: ChartSeries[] = [];
-  for (const shape of [...new Set(summaries.map((m) => m.shape))].sort((a) => (a === "qwen3-0.6b" ? -1 : 1))) {
-    const rows = summaries.filter((m) => m.shape === shape).sort((a, b) => a.tokens - b.tokens);
-    const [prefillColor, cachedColor] = palette[shape] ?? ["#555", "#999"];
-    series.push({ label: `${shape}: full prefill`, color: prefillColor, points: rows.map((m) => ({ x: m.tokens, y: m.prefillS })) });
-    series.push({ label: `${shape}: from .kv (warm)`, color: cachedColor, dashed: true, points: rows.map((m) => ({ x: m.tokens, y: m.cachedS })) });
-  }
+  labels.forEach((label, i) => {
+    const rows = summaries.filter((m) => m.label === label).sort((a, b) => a.tokens - b.tokens);
+    const [prefill, file, prepared, bare] = palettes[Math.min(i, palettes.length - 1)]!;
+    series.push({ label: `${label}: full prefill`, color: prefill!, points: rows.map((m) => ({ x: m.tokens, y: m.prefillS })) });
+    series.push({ label: `${label}: from .kv (warm)`, color: file!, dashed: true, points: rows.map((m) => ({ x: m.tokens, y: m.fileWarmS })) });
+    if (i === 0) {
+      series.push({ label: `${label}: prepared handle`, color: prepared!, dashed: true, points: rows.map((m) => ({ x: m.tokens, y: m.preparedS })) });
+      series.push({ label: `${label}: bare onnxruntime run (floor)`, color: bare!, dashed: true, points: rows.map((m) => ({ x: m.tokens, y: m.bareS })) });
+    }
+  });
   return renderLogLogChart({
     title: "Time to first token vs context length",
-    subtitle: "onnxruntime-node on CPU, fixture models with random weights; log–log axes",
+    subtitle: "onnxruntime-node on CPU, Qwen3-0.6B-shaped fixtures with random weights; log–log axes",
     xLabel: "context length (tokens)",
     yLabel: "time to first token",
     series,
@@ -117,12 +144,8 @@ async function main(argv: string[]): Promise<void> {
   }
   const machine = machineInfo();
   const started = performance.now();
-  const outDir = opts.outDir;
-  const paths = {
-    results: outDir ? join(outDir, "results.json") : join(REPO_ROOT, "bench", "results.json"),
-    markdown: outDir ? join(outDir, "BENCHMARKS.md") : join(REPO_ROOT, "BENCHMARKS.md"),
-    chart: outDir ? join(outDir, "ttft-chart.svg") : join(REPO_ROOT, "bench", "ttft-chart.svg"),
-  };
+  const paths = outputPaths(opts);
+  const outDir = paths.dir;
   const flags = [...(opts.mode === "full" ? [] : [`--${opts.mode}`]), ...(opts.only ? ["--only", opts.only.join(",")] : [])];
   const command = `npm run bench${flags.length ? ` -- ${flags.join(" ")}` : ""}`;
   const log = (line: string): void => void process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${line}\n`);

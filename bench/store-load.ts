@@ -10,6 +10,8 @@ import type { BenchContext, BenchMode, BenchModule, SectionResult, TableRow } fr
 import { writeRandomKv } from "./lib/write-random-kv.js";
 
 const MiB = 2 ** 20;
+/** Issue 14: many concurrent uploads from one client must stay under this peak RSS. */
+const RSS_TARGET_MIB = 300;
 
 /** Files, size and repetitions per mode; `sequential` files are uploaded one at a time for the single-stream rate. */
 export const STORE_LOAD_PLAN: Record<BenchMode, { files: number; bytes: number; sequential: number; reps: number }> = {
@@ -64,10 +66,12 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
     const readyCounts: number[] = [];
     let failures: string[] = [];
     let peakRss = 0;
+    let singlePeakRss = 0;
     for (let rep = 0; rep < plan.reps; rep++) {
       const seq = await uploads(store, 1, files.slice(0, plan.sequential));
       await confirmAndClear(store, plan.sequential);
       single.push(mibPerSecond(perFile * plan.sequential, seq.seconds));
+      singlePeakRss = Math.max(singlePeakRss, seq.peakRssMiB);
       const all = await uploads(store, plan.files, files);
       failures = failures.concat(all.failures);
       const listedReady = await confirmAndClear(store, plan.files - all.failures.length);
@@ -78,6 +82,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
       ctx.log(`store-load rep ${rep + 1}/${plan.reps}: single ${fmt(single[rep], 0)} MiB/s, ${plan.files} concurrent ${fmt(concurrent[rep], 0)} MiB/s`);
     }
     const allConfirmed = failures.length === 0 && readyCounts.every((c) => c === plan.files);
+    const rssRatio = peakRss / singlePeakRss;
     const ratio = median(concurrent) / median(single);
     const rows: TableRow[] = [
       { what: `single stream (${plan.sequential} uploads one after another)`, "MiB/s (median)": fmt(median(single), 0), "uploads/s": fmt(median(single) / (perFile / MiB), 1), ratio: "1.00" },
@@ -90,9 +95,12 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
         "latency p95 (s)": fmt(percentile(latencies, 95)),
         "latency max (s)": fmt(Math.max(...latencies)),
         "client peak RSS (MiB)": fmt(peakRss, 0),
+        "single-upload peak RSS (MiB)": fmt(singlePeakRss, 0),
+        "RSS ratio": fmt(rssRatio),
       },
     ];
     const notes = [
+      `Client peak RSS is the worker process's maxRSS (Node itself included) over the ${plan.files}-upload round, against the one-at-a-time round; read buffers of all transfers share one 32 MiB budget (src/transfer/byte-budget.ts), so it should not grow with the number of uploads.`,
       "Each upload is the SDK's full path (SHA-256, upload-url, presigned PUT, confirm-upload with the store re-hashing the object); the store and the client run in separate processes on the same 2 cores, so CPU, not the network, bounds both numbers. After each round the store is listed (every artifact must be ready) and emptied.",
     ];
     if (ctx.mode !== "full") notes.push(`${ctx.mode} mode: ${plan.reps} round(s)${ctx.mode === "smoke" ? `, ${plan.files} files of ${plan.bytes / MiB} MiB` : ""}.`);
@@ -107,9 +115,15 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
       ],
       targets: [
         { name: `${plan.files} concurrent uploads, all confirmed (ready)`, value: allConfirmed ? 1 : 0, target: "all", status: allConfirmed ? "met" : "missed" },
+        {
+          name: `client peak RSS, ${plan.files} concurrent uploads (MiB)`,
+          value: Math.round(peakRss),
+          target: `< ${RSS_TARGET_MIB}`,
+          status: peakRss < RSS_TARGET_MIB ? "met" : "missed",
+        },
       ],
       notes,
-      data: { files: plan.files, bytesPerFile: perFile, singleMiBps: stat(single, "MiB/s"), concurrentMiBps: stat(concurrent, "MiB/s"), ratio, latencies: stat(latencies, "s"), readyCounts, failures, peakRssMiB: peakRss },
+      data: { files: plan.files, bytesPerFile: perFile, singleMiBps: stat(single, "MiB/s"), concurrentMiBps: stat(concurrent, "MiB/s"), ratio, latencies: stat(latencies, "s"), readyCounts, failures, peakRssMiB: peakRss, singlePeakRssMiB: singlePeakRss, rssRatio },
     };
   } finally {
     await store.close();

@@ -29,9 +29,10 @@ try {
     sidecar: { model_name: modelId, prompt: context, tokens: ids, fingerprint },
   });
 
-  // 2. Share it, and download it again as a consumer would (private, by id).
+  // 2. Share it. A consumer needs only its id: the reference is fetched into the cache directory once, verified.
   const artifact = await client.upload(path, { name: "Harbor Station handbook (transformers.js)" });
-  const { path: downloaded } = await client.download(artifact.id, join(scratch.dir, "downloaded.kv"));
+  // The example keeps the cache directory in its scratch folder; leave cacheDir out to use KVCDN_CACHE_DIR or ~/.cache/kvcdn.
+  const cacheDir = join(scratch.dir, "cache");
 
   // 3. Consumer: generate() continues from the cache. generateFromCache passes the full ids with a full-length mask
   //    and a fresh DynamicCache, so only the question runs; the cache on disk is never modified.
@@ -39,7 +40,7 @@ try {
   const { text, cachedTokens, newTokens } = await generateFromCache({
     model,
     tokenizer,
-    kv: downloaded,
+    kv: { ref: artifact.id, fetch: { client, cacheDir } },
     question,
     max_new_tokens: 24,
     do_sample: false,

@@ -7,7 +7,7 @@ import { checkBlob } from "./check-blob.js";
 import { downloadToBlob } from "./download-to-blob.js";
 import { fetchLocalKv } from "./fetch-local-kv.js";
 import { parseCacheRef, type CacheRef } from "./parse-cache-ref.js";
-import { probeRef } from "./probe-ref.js";
+import { probeRef, type RefProbe } from "./probe-ref.js";
 import { readRefIndex, writeRefIndex, type RefIndex } from "./ref-index.js";
 import { removeBlobIfUnreferenced } from "./remove-blob-if-unreferenced.js";
 import { resolveCacheSettings } from "./resolve-cache-settings.js";
@@ -56,7 +56,14 @@ export async function fetchCache(ref: string, options: FetchCacheOptions = {}): 
       let downloaded = false;
       const reusable = sha256 !== undefined && ["verified", "rehashed"].includes(await checkBlob(layout, sha256, options.signal));
       if (!reusable) {
-        sha256 = await downloadToBlob({ layout, client, source: parsed.kind === "id" ? parsed.id : parsed.url, expectedSha256: sha256, recordMatches: parsed.kind === "id" || probe.artifact !== undefined, options });
+        sha256 = await downloadToBlob({
+          layout,
+          client,
+          source: parsed.kind === "id" ? parsed.id : parsed.url,
+          expectedSha256: sha256,
+          recordMatches: parsed.kind === "id" || probe.artifact !== undefined,
+          options,
+        });
         downloaded = true;
       }
       const index = await indexFor(layout, parsed, sha256 as string, probe.artifact);
@@ -94,7 +101,7 @@ async function used(layout: CacheLayout, indexPath: string, index: RefIndex, ref
   };
 }
 
-async function indexFor(layout: CacheLayout, ref: RemoteRef, sha256: string, artifact: RefProbeArtifact): Promise<RefIndex> {
+async function indexFor(layout: CacheLayout, ref: RemoteRef, sha256: string, artifact: RefProbe["artifact"]): Promise<RefIndex> {
   const path = layout.blobPath(sha256);
   const [info, sidecar] = await Promise.all([stat(path), readSidecar(path)]);
   return {
@@ -114,4 +121,3 @@ async function indexFor(layout: CacheLayout, ref: RemoteRef, sha256: string, art
   };
 }
 
-type RefProbeArtifact = Awaited<ReturnType<typeof probeRef>>["artifact"];

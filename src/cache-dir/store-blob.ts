@@ -1,4 +1,4 @@
-import { link, rename, unlink } from "node:fs/promises";
+import { link, rename } from "node:fs/promises";
 import { writeFileAtomic } from "../kv/fs/atomic-file.js";
 import { asLocalFileError } from "../util/as-local-file-error.js";
 import { isVerified, recordVerification } from "../kv/verification-record.js";
@@ -43,9 +43,4 @@ export async function storeBlob(layout: CacheLayout, tempKv: string, sha256: str
   }
   if (!(await isVerified(blob, sha256))) await recordVerification(blob, sha256);
   return blob;
-}
-
-/** Remove a file if it exists. */
-export async function removeQuietly(path: string): Promise<void> {
-  await unlink(path).catch(() => undefined);
 }

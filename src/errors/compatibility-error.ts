@@ -1,4 +1,5 @@
 import { KvcdnError, type KvcdnErrorOptions } from "./kvcdn-error.js";
+import { errorGuard } from "./error-guard.js";
 
 /**
  * A `.kv` cache does not fit the model it is being loaded into (another model, layer count, head layout, tokenizer…).
@@ -10,7 +11,7 @@ export class CompatibilityError extends KvcdnError {
   override name = "CompatibilityError";
 
   constructor(
-    /** What differs: `num_layers`, `num_kv_heads`, `head_dim`, `model_name` or a fingerprint field (`config_sha256`, …). */
+    /** What differs: `num_layers`, `num_kv_heads`, `head_dim`, `model_name` or a fingerprint field (`arch_sha256`, `weights_sha256`, …). */
     readonly field: string,
     /** The model's value. */
     readonly expected: unknown,
@@ -87,3 +88,15 @@ export class CacheInputError extends KvcdnError {
     super(message, options);
   }
 }
+
+/** True for a {@link CompatibilityError} thrown by kvcdn, across package copies and realms. */
+export const isCompatibilityError = errorGuard<CompatibilityError>("CompatibilityError");
+
+/** True for a {@link ModelFolderError} thrown by kvcdn, across package copies and realms. */
+export const isModelFolderError = errorGuard<ModelFolderError>("ModelFolderError");
+
+/** True for a {@link MissingPeerError} thrown by kvcdn, across package copies and realms. */
+export const isMissingPeerError = errorGuard<MissingPeerError>("MissingPeerError");
+
+/** True for a {@link CacheInputError} thrown by kvcdn, across package copies and realms. */
+export const isCacheInputError = errorGuard<CacheInputError>("CacheInputError");

@@ -1,4 +1,5 @@
 import { KvcdnError } from "./kvcdn-error.js";
+import { errorGuard } from "./error-guard.js";
 
 /**
  * A file is larger than one presigned PUT may carry and sharding is off (or a single layer is itself too large to
@@ -18,3 +19,6 @@ export class FileTooLargeError extends KvcdnError {
     super(message, { code: "file_too_large" });
   }
 }
+
+/** True for a {@link FileTooLargeError} thrown by kvcdn, across package copies and realms. */
+export const isFileTooLargeError = errorGuard<FileTooLargeError>("FileTooLargeError");

@@ -1,8 +1,18 @@
 export { KvcdnError, isKvcdnError, type KvcdnErrorOptions } from "./kvcdn-error.js";
 export { KvFormatError, isKvFormatError, type KvFormatErrorCode, type KvFormatErrorOptions } from "./kv-format-error.js";
-export { LocalFileError } from "./local-file-error.js";
-export { FileTooLargeError } from "./file-too-large-error.js";
-export { CompatibilityError, ModelFolderError, MissingPeerError, CacheInputError, type CacheInputErrorCode } from "./compatibility-error.js";
+export { LocalFileError, isLocalFileError } from "./local-file-error.js";
+export { FileTooLargeError, isFileTooLargeError } from "./file-too-large-error.js";
+export {
+  CompatibilityError,
+  ModelFolderError,
+  MissingPeerError,
+  CacheInputError,
+  isCompatibilityError,
+  isModelFolderError,
+  isMissingPeerError,
+  isCacheInputError,
+  type CacheInputErrorCode,
+} from "./compatibility-error.js";
 export { HttpError, isHttpError, type HttpErrorOptions } from "./http-error.js";
 export { ValidationError, isValidationError, type ValidationErrorOptions } from "./validation-error.js";
 export { AuthError, isAuthError } from "./auth-error.js";
@@ -20,6 +30,7 @@ export { ConfigError, isConfigError, type ConfigErrorOptions } from "./config-er
 export { IntegrityError, isIntegrityError, type IntegrityErrorOptions } from "./integrity-error.js";
 export { CacheMissError, isCacheMissError, type CacheMissErrorOptions } from "./cache-miss-error.js";
 export { PresignedUrlError, isPresignedUrlError, type PresignedUrlErrorOptions } from "./presigned-url-error.js";
+export { ShardGroupError, isShardGroupError, type ShardGroupErrorCode, type ShardGroupErrorOptions } from "./shard-group-error.js";
 export { createApiError, type CreateApiErrorOptions } from "./create-api-error.js";
 export { describeErrorBody, type ErrorBodyInfo } from "./describe-error-body.js";
 export { parseS3Error, type S3ErrorInfo } from "./parse-s3-error.js";

@@ -1,4 +1,5 @@
 import { KvcdnError } from "./kvcdn-error.js";
+import { errorGuard } from "./error-guard.js";
 
 /**
  * A local file could not be read or written during a transfer (missing source, permission denied, disk full, …).
@@ -18,3 +19,6 @@ export class LocalFileError extends KvcdnError {
     super(message, options);
   }
 }
+
+/** True for a {@link LocalFileError} thrown by kvcdn, across package copies and realms. */
+export const isLocalFileError = errorGuard<LocalFileError>("LocalFileError");

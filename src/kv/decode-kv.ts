@@ -75,7 +75,8 @@ export function decodeKv<D extends KvDtype = KvDtype>(
     };
     return { cache: castKv(cache, options.dtype ?? dtype) as KvCache<D>, metadata, sidecar, quantized: undefined };
   }
-  const target: QuantTarget = sidecar === undefined ? "F16" : safeTarget(sidecar.dtype);
+  // checkSidecarAgainstFile has refused a sidecar dtype that is not a target.
+  const target: QuantTarget = sidecar === undefined ? "F16" : parseQuantTarget(sidecar.dtype);
   const one = (name: string) => {
     const scale = readF32Scalar(get(`${name}_s`).data);
     if (!Number.isFinite(scale) || scale <= 0) {
@@ -92,11 +93,3 @@ export function decodeKv<D extends KvDtype = KvDtype>(
   return { cache: dequantizeKv(quantized, { dtype }), metadata, sidecar, quantized };
 }
 
-function safeTarget(dtype: string): QuantTarget {
-  try {
-    return parseQuantTarget(dtype);
-  } catch {
-    // Header-fallback-style values ("U8") are not targets; kvcdn-cli dequantizes them to F16.
-    return "F16";
-  }
-}

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { Buffer } from "node:buffer";
 import { KvFormatError } from "../errors/kv-format-error.js";
 import { writeFileAtomic } from "./fs/atomic-file.js";
+import { parseQuantTarget } from "./quantize.js";
 import { asLocalFileError } from "../util/as-local-file-error.js";
 import { jsonToPlain, parseStrictJson } from "./safetensors/strict-json.js";
 
@@ -15,24 +16,32 @@ export interface KvProducer {
   [extra: string]: unknown;
 }
 
-/** Model identity recorded with a cache (`fingerprint` extension, docs/kv-format.md#fingerprint), checked before loading. */
+/**
+ * Model identity recorded with a cache (`fingerprint` extension, docs/kv-format.md#fingerprint), checked before loading. Every
+ * field is optional on read: a sidecar from another producer or an older kvcdn may lack some, and what is absent is
+ * reported as unchecked rather than refused. kvcdn writes them all.
+ */
 export interface KvFingerprint {
   /** `config.json` `architectures[0]`, e.g. `"Qwen3ForCausalLM"`. */
-  architecture: string;
+  architecture?: string;
   /** KV heads per layer. */
-  num_kv_heads: number;
+  num_kv_heads?: number;
   /** Head dimension. */
-  head_dim: number;
+  head_dim?: number;
   /** RoPE base. */
-  rope_theta: number;
+  rope_theta?: number;
   /** The dtype the model ran in: `"float16"`, `"float32"`, `"q4f16"`, … */
-  model_dtype: string;
-  /** SHA-256 of the `config.json` bytes. */
-  config_sha256: string;
+  model_dtype?: string;
+  /** SHA-256 of the canonical JSON of the config's architecture fields. */
+  arch_sha256?: string;
   /** SHA-256 of the `tokenizer.json` bytes. */
-  tokenizer_sha256: string;
+  tokenizer_sha256?: string;
+  /** SHA-256 over the sizes and sampled bytes of the weight files (see docs/runtime.md). */
+  weights_sha256?: string;
+  /** Legacy: SHA-256 of the `config.json` bytes. */
+  config_sha256?: string;
   /** HF commit id, or null when unknown. */
-  revision: string | null;
+  revision?: string | null;
   /** Extra fields are kept as is. */
   [extra: string]: unknown;
 }
@@ -127,6 +136,14 @@ export function parseSidecar(text: string | Uint8Array, path?: string): KvSideca
       throw new KvFormatError("sidecar is not valid UTF-8", { code: "bad_sidecar", cause, ...opts });
     }
   }
+  // TextDecoder drops a leading BOM silently; serde_json (kvcdn-cli) refuses it, so must we.
+  const bom = typeof text === "string" ? text.startsWith("\uFEFF") : text[0] === 0xef && text[1] === 0xbb && text[2] === 0xbf;
+  if (bom) {
+    throw new KvFormatError("sidecar starts with a UTF-8 byte order mark, which kvcdn-cli refuses; save it without one", {
+      code: "bad_sidecar",
+      ...opts,
+    });
+  }
   let value: unknown;
   try {
     value = jsonToPlain(parseStrictJson(str, "sidecar"));
@@ -164,6 +181,19 @@ export function checkSidecar(s: Record<string, unknown>): asserts s is KvSidecar
   if (s.storage_dtype !== undefined && s.storage_dtype !== null && typeof s.storage_dtype !== "string") bad("storage_dtype must be a string or null");
   uint("nbytes", s.nbytes);
   if (typeof s.quantized !== "boolean") bad("quantized must be true or false");
+  if (s.quantized === true) {
+    // kvcdn-cli refuses a quantized file whose sidecar dtype is not a dequantization target ("U8" is the storage
+    // dtype, never a target) instead of guessing one.
+    try {
+      parseQuantTarget(s.dtype as string);
+    } catch (cause) {
+      throw new KvFormatError(
+        `sidecar dtype ${JSON.stringify(s.dtype)} of a quantized file is not a dequantization target (F16, F32, BF16, ` +
+          "FP8 or I8; U8 is the storage dtype); kvcdn-cli refuses it too: fix the sidecar's dtype",
+        { code: "unsupported_dtype", cause },
+      );
+    }
+  }
   if (s.prompt !== undefined && typeof s.prompt !== "string") bad("prompt must be a string");
   if (s.tokens !== undefined) {
     if (!Array.isArray(s.tokens)) bad("tokens must be an array of token ids");
@@ -180,12 +210,15 @@ export function checkSidecar(s: Record<string, unknown>): asserts s is KvSidecar
   if (s.fingerprint !== undefined) {
     const f = s.fingerprint as Record<string, unknown> | null;
     if (typeof f !== "object" || f === null || Array.isArray(f)) bad("fingerprint must be an object");
+    // Each field is optional (another producer may not write it) but typed when present.
     const fp = f as Record<string, unknown>;
-    for (const k of ["architecture", "model_dtype", "config_sha256", "tokenizer_sha256"]) if (typeof fp[k] !== "string") bad(`fingerprint.${k} must be a string`);
-    uint("fingerprint.num_kv_heads", fp.num_kv_heads);
-    uint("fingerprint.head_dim", fp.head_dim);
-    if (typeof fp.rope_theta !== "number" || !Number.isFinite(fp.rope_theta)) bad("fingerprint.rope_theta must be a number");
-    if (fp.revision !== null && typeof fp.revision !== "string") bad("fingerprint.revision must be a string or null");
+    for (const k of ["architecture", "model_dtype", "arch_sha256", "tokenizer_sha256", "weights_sha256", "config_sha256"]) {
+      if (fp[k] !== undefined && typeof fp[k] !== "string") bad(`fingerprint.${k} must be a string`);
+    }
+    if (fp.num_kv_heads !== undefined) uint("fingerprint.num_kv_heads", fp.num_kv_heads);
+    if (fp.head_dim !== undefined) uint("fingerprint.head_dim", fp.head_dim);
+    if (fp.rope_theta !== undefined && (typeof fp.rope_theta !== "number" || !Number.isFinite(fp.rope_theta))) bad("fingerprint.rope_theta must be a number");
+    if (fp.revision !== undefined && fp.revision !== null && typeof fp.revision !== "string") bad("fingerprint.revision must be a string or null");
   }
 }
 

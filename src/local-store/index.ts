@@ -6,7 +6,7 @@ export type { ApiKeyGrant, LocalStore, LocalStoreOptions } from "./types.js";
 export type { Fault, FaultTarget, LocalStoreFaults, PendingFault } from "./faults.js";
 export type { RequestLog, RequestLogEntry } from "./request-log.js";
 export { API_OPERATIONS, type ApiOperation, type RequestKind } from "./request-kind.js";
-export { LocalStoreError } from "./local-store-error.js";
+export { LocalStoreError, isLocalStoreError } from "./local-store-error.js";
 export {
   CLI_DEFAULT_PORT,
   DEFAULT_QUOTA_BYTES,

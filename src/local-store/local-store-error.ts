@@ -1,4 +1,5 @@
 import { KvcdnError, type KvcdnErrorOptions } from "../errors/kvcdn-error.js";
+import { errorGuard } from "../errors/error-guard.js";
 
 /**
  * A local store that cannot start or be driven as asked: bad options, an unusable data directory, fault injection
@@ -12,3 +13,6 @@ export class LocalStoreError extends KvcdnError {
     super(message, options);
   }
 }
+
+/** True for a {@link LocalStoreError} thrown by kvcdn, across package copies and realms. */
+export const isLocalStoreError = errorGuard<LocalStoreError>("LocalStoreError");

@@ -40,10 +40,20 @@ export { loadKvSource, type KvLoadOptions, type KvSource, type LoadedKv } from "
 export { prepareCache } from "./prepare-cache.js";
 export { PreparedCache } from "./prepared-cache.js";
 export type { ModelDescription } from "./model-description.js";
+export { isKvRef, type KvRef } from "./resolve-kv-ref.js";
 export { produceCache, type ProduceCacheOptions, type ProducedCache, type ProducedSidecar } from "./produce-cache.js";
 export { resumeFromCache, type ResumeFromCacheOptions } from "./resume-from-cache.js";
 export { resumeFromPrefix, type ResumeFromPrefixOptions } from "./resume-from-prefix.js";
 export { longestCommonPrefix, reusablePrefix } from "./longest-common-prefix.js";
 export { searchCaches, type SearchCachesOptions, type CacheMatch } from "./search-caches.js";
 export { verifyCache, DEFAULT_VERIFY_QUESTION, type VerifyCacheOptions, type VerifyResult } from "./verify-cache.js";
-export { CompatibilityError, ModelFolderError, MissingPeerError, CacheInputError } from "../errors/compatibility-error.js";
+export {
+  CompatibilityError,
+  ModelFolderError,
+  MissingPeerError,
+  CacheInputError,
+  isCompatibilityError,
+  isModelFolderError,
+  isMissingPeerError,
+  isCacheInputError,
+} from "../errors/compatibility-error.js";

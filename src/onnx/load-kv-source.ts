@@ -8,13 +8,14 @@ import { checkCompatibility, compatibilityOptions, type CompatibilityOptions } f
 import { PreparedCache, preparedState } from "./prepared-cache.js";
 import type { PastState } from "./run-forward.js";
 import type { ModelDescription } from "./model-description.js";
+import { fetchKvRef, isKvRef, type KvRef } from "./resolve-kv-ref.js";
 
 /**
- * A cache to load: a `.kv` path (its sidecar is read too), a cache in memory with its sidecar (as `readKv`
- * returns them; quantized caches are accepted in both forms), or a {@link PreparedCache} (`prepareCache`), already
- * checked and converted.
+ * A cache to load: a `.kv` path (its sidecar is read too), a reference fetched through the cache directory
+ * (`{ ref }`, see docs/cache-directory.md), a cache in memory with its sidecar (as `readKv` returns them; quantized
+ * caches are accepted in every form), or a {@link PreparedCache} (`prepareCache`), already checked and converted.
  */
-export type KvSource = string | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined } | PreparedCache;
+export type KvSource = string | KvRef | { cache: KvCache | QuantizedKv; metadata?: Partial<KvSidecar> | undefined } | PreparedCache;
 
 /** How a cache is opened for a model. */
 export interface KvLoadOptions extends CompatibilityOptions {
@@ -37,6 +38,8 @@ export interface LoadedKv {
   tokens: number[] | undefined;
   /** The session feeds of the whole cache, when the source was a {@link PreparedCache} (shared, never disposed here). */
   past?: PastState;
+  /** Fingerprint fields that could not be checked (see `checkCompatibility`). */
+  unchecked: string[];
 }
 
 /**
@@ -54,14 +57,18 @@ export async function loadKvSource(
 ): Promise<LoadedKv> {
   if (kv instanceof PreparedCache) {
     const state = preparedState(kv, model);
-    return { cache: state.cache, metadata: kv.metadata, numTokens: kv.numTokens, tokens: kv.tokens, past: state.past };
+    // What its fingerprint left unchecked was reported when it was prepared.
+    return { cache: state.cache, metadata: kv.metadata, numTokens: kv.numTokens, tokens: kv.tokens, past: state.past, unchecked: [] };
   }
   const compat = compatibilityOptions(options);
+  // The blob comes with a verification record, so readKv below does not hash it again.
+  if (isKvRef(kv)) kv = await fetchKvRef(kv, options.signal);
   let cache: KvCache<"F32" | "F16">;
   let metadata: Partial<KvSidecar>;
+  let unchecked: string[];
   if (typeof kv === "string") {
     // Header and sidecar only: an incompatible file fails before its tensors are read.
-    checkCompatibility({ model, metadata: await readKvMetadata(kv), ...compat });
+    ({ unchecked } = checkCompatibility({ model, metadata: await readKvMetadata(kv), ...compat }));
     const read = await readKv(kv, {
       dtype: kvDtypeFor(model.pastType),
       ...(options.verifySha256 !== undefined ? { verifySha256: options.verifySha256 } : {}),
@@ -71,14 +78,14 @@ export async function loadKvSource(
     metadata = read.metadata;
   } else {
     metadata = kv.metadata ?? {};
-    checkCompatibility({ model, metadata, ...compat });
+    ({ unchecked } = checkCompatibility({ model, metadata, ...compat }));
     const layers = kv.cache.layers;
     const shape = layers[0]?.key.shape;
     if (shape) checkCompatibility({ model, cache: { numLayers: layers.length, numKvHeads: shape[1], headDim: shape[3] }, ...compat });
     cache = castForModel(model, kv.cache);
   }
   const info = validateKvCache(cache);
-  checkCompatibility({ model, cache: info, metadata, ...compat });
+  checkCompatibility({ model, cache: info, ...compat }); // the metadata was checked above
   const tokens = Array.isArray(metadata.tokens) && metadata.tokens.length === info.numTokens ? metadata.tokens : undefined;
-  return { cache, metadata, numTokens: info.numTokens, tokens };
+  return { cache, metadata, numTokens: info.numTokens, tokens, unchecked };
 }

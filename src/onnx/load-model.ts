@@ -1,5 +1,6 @@
 import type { InferenceSession } from "onnxruntime-node";
 import { describeGraph, type GraphIo } from "./describe-graph.js";
+import { runForward, type PastState } from "./run-forward.js";
 import { importOnnxRuntime } from "../peers/import-onnxruntime.js";
 import { loadTokenizer, type Tokenizer } from "./load-tokenizer.js";
 import type { ModelDescription } from "./model-description.js";
@@ -23,6 +24,14 @@ export interface OnnxModel extends ModelInfo {
 export interface LoadModelOptions extends ReadModelFolderOptions {
   /** Extra onnxruntime session options (threads, graph optimization level, …). Execution provider is always CPU. */
   sessionOptions?: InferenceSession.SessionOptions;
+  /**
+   * Run one forward pass at load (zero ids over a zero past of `pastTokens` positions), so the first real run does not
+   * pay for the session's first-run setup (kernel selection, the thread pool, onnxruntime's memory arena growing to
+   * the run's size). Size `pastTokens` like the caches you will resume: the arena keeps about that much memory
+   * (cache size, in the session's dtype) for the session's life. `true` is `{ pastTokens: 0, inputTokens: 1 }`.
+   * @default off
+   */
+  warmup?: boolean | { pastTokens?: number; inputTokens?: number };
 }
 
 /**
@@ -48,12 +57,33 @@ export async function loadModel(options: LoadModelOptions): Promise<OnnxModel> {
     ...options.sessionOptions,
     executionProviders: ["cpu"],
   });
-  let io: GraphIo;
+  let model: OnnxModel;
   try {
-    io = describeGraph(session, info.numLayers, info.onnxPath);
+    const io = describeGraph(session, info.numLayers, info.onnxPath);
+    model = { ...info, session, tokenizer, io, pastType: io.pastType, dispose: () => session.release() };
+    if (options.warmup !== undefined && options.warmup !== false) await warmUp(model, options.warmup === true ? {} : options.warmup);
   } catch (e) {
     await session.release();
     throw e;
   }
-  return { ...info, session, tokenizer, io, pastType: io.pastType, dispose: () => session.release() };
+  return model;
+}
+
+async function warmUp(model: OnnxModel, options: { pastTokens?: number; inputTokens?: number }): Promise<void> {
+  const pastTokens = options.pastTokens ?? 0;
+  const inputTokens = options.inputTokens ?? 1;
+  if (!Number.isSafeInteger(pastTokens) || pastTokens < 0) throw new RangeError(`warmup.pastTokens must be a non-negative integer, got ${pastTokens}`);
+  if (!Number.isSafeInteger(inputTokens) || inputTokens < 1) throw new RangeError(`warmup.inputTokens must be a positive integer, got ${inputTokens}`);
+  const ort = await importOnnxRuntime();
+  const dims = [1, model.numKvHeads, pastTokens, model.headDim];
+  const size = model.numKvHeads * pastTokens * model.headDim;
+  const tensors: PastState["tensors"] = {};
+  for (const layer of model.io.layers) {
+    for (const name of [layer.pastKey, layer.pastValue]) {
+      tensors[name] =
+        model.io.pastType === "float16" ? new ort.Tensor("float16", new Uint16Array(size), dims) : new ort.Tensor("float32", new Float32Array(size), dims);
+    }
+  }
+  const out = await runForward({ model, inputIds: new Array<number>(inputTokens).fill(0), past: { length: pastTokens, tensors } });
+  for (const t of Object.values(out.present.tensors)) t.dispose();
 }

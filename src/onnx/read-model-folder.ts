@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ModelFolderError } from "../errors/compatibility-error.js";
+import { architectureDigest } from "./architecture-digest.js";
 import { externalDataFiles, type ExternalDataFile } from "./external-data-files.js";
 import { sha256File } from "../util/sha256-file.js";
 import { fingerprintDtype, isModelDtype, ONNX_FILE_SUFFIX, onnxFileForDtype, type ModelDtype } from "./model-dtype.js";
 import type { ModelFingerprint } from "./model-fingerprint.js";
+import { weightsDigest } from "./weights-digest.js";
 
 /** Everything kvcdn needs to know about a model folder, read from its files without loading any runtime. */
 export interface ModelInfo {
@@ -157,8 +159,10 @@ export async function readModelFolder(options: ReadModelFolderOptions): Promise<
       head_dim: headDim,
       rope_theta: typeof ropeTheta === "number" ? ropeTheta : DEFAULT_ROPE_THETA,
       model_dtype: fingerprintDtype(dtype),
-      config_sha256: createHash("sha256").update(configBytes).digest("hex"),
+      arch_sha256: architectureDigest(config),
       tokenizer_sha256: tokenizerSha256,
+      weights_sha256: await weightsDigest(weightFiles),
+      config_sha256: createHash("sha256").update(configBytes).digest("hex"),
       revision,
     },
   };

@@ -7,6 +7,7 @@ import { GenerationStream } from "./generation-stream.js";
 import type { KvLoadOptions, KvSource } from "./load-kv-source.js";
 import type { OnnxModel } from "./load-model.js";
 import { checkIds } from "./produce-cache.js";
+import { fetchKvRef, isKvRef } from "./resolve-kv-ref.js";
 import { resumeFromCache } from "./resume-from-cache.js";
 import { emptyPast } from "./run-forward.js";
 
@@ -81,11 +82,13 @@ export async function verifyCache(options: VerifyCacheOptions): Promise<VerifyRe
   const k = options.topK ?? 5;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`maxNewTokens must be a positive integer, got ${n}`);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`topK must be a positive integer, got ${k}`);
-  const { kv } = options;
+  const kv = isKvRef(options.kv) ? await fetchKvRef(options.kv, signal) : options.kv;
   // A prepared handle is checked against this model (and for disposal) before anything runs.
   if (kv instanceof PreparedCache) preparedState(kv, model);
   const metadata = typeof kv === "string" ? await readKvMetadata(kv) : (kv.metadata ?? {});
-  checkCompatibility({ model, metadata, ...compatibilityOptions(options) });
+  // Warnings come from the load below; this early check only fails fast.
+  const { onWarning: _, ...compat } = compatibilityOptions(options);
+  checkCompatibility({ model, metadata, ...compat });
   const contextTokens =
     options.contextTokens !== undefined ? checkIds(options.contextTokens, model.vocabSize) : metadata.tokens;
   if (contextTokens === undefined) {

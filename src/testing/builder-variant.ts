@@ -57,3 +57,41 @@ export function resolveRotaryMode(value: RotaryMode | undefined): RotaryMode {
   }
   return mode;
 }
+
+/** The layout options of a fixture request, resolved: builder variants and rotary mode are set only for `builder`. */
+export interface ResolvedLayout {
+  layout: FixtureLayout;
+  builder: boolean;
+  variants: BuilderVariant[];
+  rotary: RotaryMode | undefined;
+}
+
+/**
+ * Resolve and cross-check `layout`, `variants`, `rotary` and `externalData` of a fixture request.
+ * @throws FixtureModelError `bad_options` for an unknown layout, builder options on the plain layout, or
+ *   `externalData` on the builder layout (whose variants decide it: fp32 / fp16 external, q4 / q4f16 inline).
+ */
+export function resolveLayout(options: {
+  layout?: FixtureLayout;
+  variants?: BuilderVariant | readonly BuilderVariant[];
+  rotary?: RotaryMode;
+  externalData?: boolean | "auto";
+}): ResolvedLayout {
+  const layout = options.layout ?? "plain";
+  if (layout !== "plain" && layout !== "builder") {
+    throw new FixtureModelError(`unknown layout ${JSON.stringify(layout)}; use plain or builder`, { code: "bad_options" });
+  }
+  const builder = layout === "builder";
+  if (!builder && (options.variants !== undefined || options.rotary !== undefined)) {
+    throw new FixtureModelError("variants and rotary apply to the builder layout only", { code: "bad_options" });
+  }
+  if (builder && options.externalData !== undefined && options.externalData !== "auto") {
+    throw new FixtureModelError("externalData does not apply to the builder layout: fp32/fp16 always use onnx_data, q4 never", { code: "bad_options" });
+  }
+  return {
+    layout,
+    builder,
+    variants: builder ? resolveBuilderVariants(options.variants) : [],
+    rotary: builder ? resolveRotaryMode(options.rotary) : undefined,
+  };
+}

@@ -9,8 +9,7 @@ import { resolveFixtureShape, type FixtureShape, type Qwen3Dims } from "./fixtur
 import { bf16Bytes, f32Bytes, fixtureWeightSpecs, generateFixtureWeight, transposedF32Bytes } from "./fixture-weights.js";
 import { loadOnnxEncoders, qwen3TokenizerFiles } from "../peers/load-fixture-peers.js";
 import {
-  resolveBuilderVariants,
-  resolveRotaryMode,
+  resolveLayout,
   usesExternalData,
   variantOnnxFile,
   type BuilderVariant,
@@ -108,7 +107,8 @@ export interface FixtureModel {
  * Generate a random-weight Qwen3 model folder laid out like a Hugging Face + onnx-community export: `config.json`,
  * `generation_config.json`, the real Qwen3 `tokenizer.json` / `tokenizer_config.json`, `model.safetensors` (BF16,
  * Hugging Face names, tied embeddings) and `onnx/model.onnx` (+ `onnx/model.onnx_data` when large), whose graph
- * computes Qwen3 exactly (see {@link buildQwen3Graph}). Deterministic: the same shape and seed give byte-identical
+ * computes Qwen3 exactly (see {@link buildQwen3Graph}); with `layout: "builder"`, one builder-layout graph per
+ * variant instead (`onnx/model_q4f16.onnx`, …; see docs/builder-layout.md). Deterministic: the same shape and seed give byte-identical
  * files. Written into a temporary sibling folder and renamed into place, so `dir` is either complete or absent.
  * Weights stream to disk one tensor at a time (about 2.3 GB f32 + 1.2 GB BF16 for `qwen3-0.6b`).
  * @throws FixtureModelError on a bad shape, seed or options, or when `dir` is not empty.
@@ -127,19 +127,7 @@ export async function createFixtureModel(options: CreateFixtureModelOptions): Pr
   const dir = resolve(options.dir);
   const specs = fixtureWeightSpecs(dims);
   const totalBytes = specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
-  const layout = options.layout ?? "plain";
-  if (layout !== "plain" && layout !== "builder") {
-    throw new FixtureModelError(`unknown layout ${JSON.stringify(layout)}; use plain or builder`, { code: "bad_options" });
-  }
-  const builder = layout === "builder";
-  if (!builder && (options.variants !== undefined || options.rotary !== undefined)) {
-    throw new FixtureModelError("variants and rotary apply to the builder layout only", { code: "bad_options" });
-  }
-  if (builder && options.externalData !== undefined && options.externalData !== "auto") {
-    throw new FixtureModelError("externalData does not apply to the builder layout: fp32/fp16 always use onnx_data, q4 never", { code: "bad_options" });
-  }
-  const variants = builder ? resolveBuilderVariants(options.variants) : [];
-  const rotary = builder ? resolveRotaryMode(options.rotary) : undefined;
+  const { layout, builder, variants, rotary } = resolveLayout(options);
   const externalDataFiles = variants.filter(usesExternalData).map((v) => basename(variantOnnxFile(v)));
   const mode = options.externalData ?? "auto";
   const externalData = builder ? externalDataFiles.length > 0 : mode === "auto" ? totalBytes > EXTERNAL_DATA_THRESHOLD_BYTES : mode;

@@ -7,8 +7,7 @@ import { FIXTURE_GENERATOR_VERSION } from "./fixture-generator-version.js";
 import { FixtureModelError } from "./fixture-model-error.js";
 import { resolveFixtureShape, type FixtureShape } from "./fixture-shapes.js";
 import {
-  resolveBuilderVariants,
-  resolveRotaryMode,
+  resolveLayout,
   usesExternalData,
   variantOnnxFile,
   type BuilderVariant,
@@ -57,10 +56,7 @@ export async function ensureFixtureModel(options: EnsureFixtureModelOptions = {}
   const { name, dims } = resolveFixtureShape(options.shape ?? "tiny");
   const seed = options.seed ?? 0;
   const externalData = options.externalData ?? "auto";
-  const layout = options.layout ?? "plain";
-  const builder = layout === "builder";
-  const variants = builder ? resolveBuilderVariants(options.variants) : [];
-  const rotary = builder ? resolveRotaryMode(options.rotary) : undefined;
+  const { layout, builder, variants, rotary } = resolveLayout(options);
   if (!Number.isSafeInteger(seed) || seed < 0) {
     throw new FixtureModelError(`seed must be a non-negative safe integer, got ${JSON.stringify(seed)}`, { code: "bad_seed" });
   }

@@ -1,4 +1,5 @@
 import { KvcdnError, type KvcdnErrorOptions } from "../errors/kvcdn-error.js";
+import { errorGuard } from "../errors/error-guard.js";
 
 /**
  * Why a fixture model could not be made: `bad_config` (a shape or dimension that Qwen3 cannot have), `bad_seed`,
@@ -18,3 +19,6 @@ export class FixtureModelError extends KvcdnError {
     super(message, options);
   }
 }
+
+/** True for a {@link FixtureModelError} thrown by kvcdn, across package copies and realms. */
+export const isFixtureModelError = errorGuard<FixtureModelError>("FixtureModelError");

@@ -1,6 +1,6 @@
 /** `kvcdn/testing` entry: a generated random-weight Qwen3 model (exact Qwen3 math) and a float64 reference forward. */
 export { VERSION } from "../version.js";
-export { FixtureModelError, type FixtureModelErrorCode } from "./fixture-model-error.js";
+export { FixtureModelError, isFixtureModelError, type FixtureModelErrorCode } from "./fixture-model-error.js";
 export { FIXTURE_SHAPES, resolveFixtureShape, type FixtureShape, type FixtureShapeName, type Qwen3Dims, type ResolvedFixtureShape } from "./fixture-shapes.js";
 export { FIXTURE_GENERATOR_VERSION } from "./fixture-generator-version.js";
 export { QWEN3_SPECIAL_IDS } from "./qwen3-config-json.js";
@@ -13,6 +13,8 @@ export {
 } from "./create-fixture-model.js";
 export {
   BUILDER_VARIANTS,
+  isFloat16Variant,
+  isQ4Variant,
   ROTARY_MODES,
   variantOnnxFile,
   type BuilderVariant,

@@ -4,12 +4,15 @@ import { basename, join } from "node:path";
 import { buildBuilderGraph } from "./build-builder-graph.js";
 import { usesExternalData, variantOnnxFile, type BuilderVariant, type RotaryMode } from "./builder-variant.js";
 import { builderVariantTensors, rotaryCacheTensors, type VariantTensor } from "./builder-variant-weights.js";
+import { FixtureModelError } from "./fixture-model-error.js";
 import type { Qwen3Dims } from "./fixture-shapes.js";
 import type { FixtureWeightSpec } from "./fixture-weights.js";
 import type { OnnxEncoders } from "../peers/load-fixture-peers.js";
 import type { TensorMsg } from "./onnx-proto-types.js";
 import { writeAt, writeBytes } from "./write-at.js";
 
+/** protobuf (and so onnxruntime) cannot parse a message of 2 GiB or more: the limit of a single-file 4-bit graph. */
+const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
 /** Each tensor in a `model*.onnx_data` file starts at a multiple of this, so ONNX Runtime may map it. */
 const EXTERNAL_DATA_ALIGNMENT = 4096;
 /** Protobuf field tags (field number << 3 | wire type 2): GraphProto.initializer, ModelProto.graph, TensorProto.raw_data. */
@@ -99,6 +102,12 @@ export class BuilderVariantsWriter {
       const { graph, ...header } = model;
       const modelHead = this.encoders.ModelProto.encode(header).finish();
       const graphHead = this.encoders.GraphProto.encode(graph).finish();
+      if (graphHead.length + body.length > MAX_PROTOBUF_BYTES) {
+        throw new FixtureModelError(
+          `${variantOnnxFile(sink.variant)} would be ${graphHead.length + body.length} bytes, over protobuf's 2 GiB for a single-file graph; use smaller dimensions or the fp16 variant`,
+          { code: "bad_config" },
+        );
+      }
       const out = await open(onnxPath, "wx");
       try {
         let at = 0;

@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import type { ShardInfo } from "./plan-kv-shards.js";
+import { shardArtifactName } from "./shard-identity.js";
 
 /** What an upload needs to know about a `.kv` (from its sidecar, or its header when there is none). */
 export interface KvFacts {
@@ -90,8 +91,8 @@ export function buildUploadRequest(params: {
   return body;
 }
 
-/** The display name: the given one, else the file name without `.kv`; a shard adds ` (shard i/n)`. */
+/** The display name: the given one, else the file name without `.kv`; a shard adds ` [shard i/n of <group>]`. */
 function displayName(name: string | undefined, file: string, shard: ShardInfo | undefined): string {
   const label = name ?? (basename(file).replace(/\.kv$/i, "") || basename(file));
-  return shard === undefined ? label : `${label} (shard ${shard.index + 1}/${shard.count})`;
+  return shard === undefined ? label : shardArtifactName(label, shard);
 }

@@ -1,12 +1,16 @@
 import type { Artifact } from "../client/artifact.js";
 import type { CallOptions } from "../client/client-options.js";
 import type { DownloadUrl } from "../client/create-download-url.js";
-import { IntegrityError, isKvcdnError } from "../errors/index.js";
+import { IntegrityError, isKvcdnError, ShardGroupError } from "../errors/index.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { downloadShardGroup } from "./download-shard-group.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
 import { resolveDestination } from "./resolve-destination.js";
-import { resolveDownloadSource } from "./resolve-download-source.js";
+import { checkDownloadedKv } from "./check-downloaded-kv.js";
+import { describeUrl } from "./fetch-without-credentials.js";
+import type { ShardInfo } from "./plan-kv-shards.js";
+import { resolveDownloadSource, type ResolvedSource } from "./resolve-download-source.js";
+import { groupTag, shardHintOf, shardInfoFromHeader } from "./shard-identity.js";
 import { removeStaleSidecar, sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-for-download.js";
 import { streamToFile, type ByteSource } from "./stream-to-file.js";
 import type { TransferClient } from "./transfer-client.js";
@@ -39,9 +43,10 @@ export async function downloadArtifact(
   const id = target.id;
   const dest = await resolveDestination({ dest: params.dest, id });
 
-  const shard = artifact?.metadata["shard"];
-  if (params.reassemble !== false && artifact !== undefined && client !== undefined && typeof shard === "object" && shard !== null) {
-    return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, first: artifact, dest, publicAccess: target.kind === "public", settings, maxResumes });
+  // A shard (known by metadata.shard, or by its name where the service dropped metadata) is never handed back alone.
+  const hint = params.reassemble === false ? undefined : shardHintOf(artifact);
+  if (hint !== undefined && artifact !== undefined && client !== undefined) {
+    return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, hint, known: [artifact], dest, publicAccess: target.kind === "public", settings, maxResumes });
   }
 
   let source: ByteSource;
@@ -79,7 +84,7 @@ export async function downloadArtifact(
       retry: settings.retry,
       maxResumes,
       transferTimeout: settings.transferTimeout,
-      beforeCommit: async ({ sha256, sizeBytes, headers }) => {
+      beforeCommit: async ({ sha256, sizeBytes, headers, tempPath }) => {
         if (expectedSha256 === undefined) {
           const served = headers.get("x-checksum-sha256")?.trim().toLowerCase();
           if (served !== undefined && served !== "") {
@@ -87,6 +92,10 @@ export async function downloadArtifact(
             verified = true;
           }
         }
+        // Bytes nothing vouches for must at least be a .kv; and a shard is never committed as if it were the cache.
+        const header = await checkDownloadedKv(tempPath, { required: !verified, source: describeSource(target), contentType: headers.get("content-type") });
+        const shard = params.reassemble === false ? undefined : shardInfoFromHeader(header?.metadata);
+        if (shard !== undefined) throw new FoundShard(shard);
         const text = params.sidecar === false ? undefined : sidecarForDownload({ artifact, sha256, sizeBytes });
         if (text !== undefined) staged = await stageSidecar(dest, text);
       },
@@ -101,9 +110,31 @@ export async function downloadArtifact(
       verified,
       ...(staged !== undefined ? { sidecarPath: staged.path } : {}),
     };
+  } catch (e) {
+    if (!(e instanceof FoundShard)) throw e;
+    // The bytes say they are one shard of a group, though nothing the service said did (a public URL, or a
+    // listing that lost both metadata and name): rebuild the group when the caller can list it, else refuse.
+    const hint = { index: e.info.index, count: e.info.count, groupTag: groupTag(e.info.group_id), groupId: e.info.group_id };
+    if (client !== undefined && client.hasApiKey) {
+      return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, hint, known: artifact ? [artifact] : [], dest, publicAccess: target.kind === "public", settings, maxResumes });
+    }
+    const others = Array.from({ length: e.info.count }, (_, i) => i + 1).filter((n) => n !== e.info.index + 1);
+    throw new ShardGroupError(
+      `${describeSource(target)} is shard ${e.info.index + 1} of ${e.info.count} of a cache (group ${e.info.group_id}); rebuilding it needs shards ${others.join(", ")}, which only a client with an API key of its organization can list (or pass reassemble: false to keep this shard alone)`,
+      { code: "shard_group_incomplete", groupId: e.info.group_id, count: e.info.count, missing: others },
+    );
   } finally {
     await staged?.abort();
   }
+}
+
+/** Raised inside `beforeCommit` when the bytes turn out to be one shard of a group. */
+class FoundShard {
+  constructor(readonly info: ShardInfo) {}
+}
+
+function describeSource(target: ResolvedSource): string {
+  return target.kind === "public" ? describeUrl(target.url) : `Artifact ${target.id}`;
 }
 
 /** Metadata of a public artifact, when the caller's client can see it; a failure only means no metadata. */
@@ -115,4 +146,3 @@ async function tryGetArtifact(client: TransferClient, id: string, options: CallO
     return undefined;
   }
 }
-

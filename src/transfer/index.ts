@@ -1,7 +1,7 @@
 /** The transfer engine: presigned uploads and downloads that never lose data. */
 export { hashFile, type FileDigest } from "./hash-file.js";
 export { HASH_CHUNK_BYTES } from "../util/sha256-file.js";
-export { uploadArtifact, type UploadedArtifact } from "./upload-artifact.js";
+export { uploadArtifact, isShardGroup, type UploadedArtifact, type UploadedShardGroup } from "./upload-artifact.js";
 export type { UploadOptions } from "./upload-options.js";
 export { downloadArtifact } from "./download-artifact.js";
 export type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";

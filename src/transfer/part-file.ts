@@ -52,6 +52,11 @@ export class PartFile {
     return new PartFile(dest, temp, handle);
   }
 
+  /** The temp file's path (to read the verified bytes before `commit`; never to move it). */
+  get path(): string {
+    return this.#temp;
+  }
+
   /** Bytes written (and hashed) so far. */
   get position(): number {
     return this.#writer.position;

@@ -4,6 +4,7 @@ import { FileTooLargeError } from "../errors/index.js";
 import { prepareHeader } from "../kv/safetensors/prepare-header.js";
 import { readSafetensorsHeader } from "../kv/safetensors/read-safetensors-header.js";
 import type { SafetensorsTensorInfo } from "../kv/safetensors/types.js";
+import { shardHeaderMetadata } from "./shard-identity.js";
 import type { UploadBody } from "./upload-body.js";
 import { asLocalFileError } from "../util/as-local-file-error.js";
 
@@ -11,7 +12,8 @@ import { asLocalFileError } from "../util/as-local-file-error.js";
 export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
 
 /**
- * Where a shard sits in its group; stored in the shard's sidecar and in its artifact's `metadata.shard`.
+ * Where a shard sits in its group; stored in the shard's own header `__metadata__` (always), its sidecar and its
+ * artifact's `metadata.shard` (where the service keeps it).
  * `layer_end` is exclusive. The `group_*` fields describe the original file, so a download can rebuild and verify it.
  */
 export interface ShardInfo {
@@ -33,6 +35,8 @@ export interface PlannedShard {
   index: number;
   layerStart: number;
   layerEnd: number;
+  /** What the shard's header `__metadata__` records about its group. */
+  info: ShardInfo;
   body: UploadBody;
 }
 
@@ -47,14 +51,25 @@ const LAYER_TENSOR = /^([kv])_(0|[1-9]\d*)(_q|_s)?$/;
 
 /**
  * Plan the split of a `.kv` file by layer range into valid `.kv` shards of at most `maxPutBytes` bytes each. Each
- * shard renumbers its layers from 0 (`k_0…`, so any reader opens it) and is laid out exactly like kvcdn-cli writes; the
+ * shard renumbers its layers from 0 (`k_0…`, so any reader opens it) and is laid out like kvcdn-cli writes, plus a
+ * `__metadata__` that makes it self-describing (group id, index, count, layer range, the whole file's SHA-256 and
+ * size; the first shard also carries `sidecar`), since a service may keep nothing else (see shard-identity.ts). The
  * bytes come from the source file, so no temporary copy is made. Refuses (`FileTooLargeError`) a file that is not a
  * layer-per-tensor `.kv` in kvcdn-cli's canonical layout (its rebuild would not be byte-identical) or whose single
  * layer exceeds the limit.
  * @example const plan = await planKvShards({ file: "big.kv", maxPutBytes: 5 * 1024 ** 3 })
  */
-export async function planKvShards(params: { file: string; maxPutBytes: number; groupId?: string }): Promise<ShardPlan> {
+export async function planKvShards(params: {
+  file: string;
+  maxPutBytes: number;
+  groupId?: string;
+  /** SHA-256 of the whole file, recorded in every shard so a rebuild can be verified end to end. */
+  groupSha256?: string;
+  /** The file's sidecar, recorded in the first shard so a download can restore it. */
+  sidecar?: Record<string, unknown> | undefined;
+}): Promise<ShardPlan> {
   const { file, maxPutBytes } = params;
+  const groupId = params.groupId ?? randomUUID();
   const header = await readSafetensorsHeader(file).catch((e: unknown) => {
     throw asLocalFileError(e, file, "read");
   });
@@ -100,29 +115,44 @@ export async function planKvShards(params: { file: string; maxPutBytes: number; 
     }
     return map;
   };
-  const shardSize = (start: number, end: number) => {
-    const prepared = prepareHeader(shardTensors(start, end));
+  const numLayers = layers.length;
+  const infoOf = (index: number, count: number, start: number, end: number): ShardInfo => ({
+    group_id: groupId,
+    index,
+    count,
+    layer_start: start,
+    layer_end: end,
+    ...(params.groupSha256 !== undefined ? { group_sha256: params.groupSha256 } : {}),
+    group_size_bytes: header.fileSize,
+    group_num_layers: numLayers,
+  });
+  const metadataOf = (info: ShardInfo) => shardHeaderMetadata(info, info.index === 0 ? params.sidecar : undefined);
+  // While planning the count is unknown: numLayers has at least as many digits, so the final header is no larger.
+  const shardSize = (index: number, start: number, end: number) => {
+    const prepared = prepareHeader(shardTensors(start, end), metadataOf(infoOf(index, numLayers, start, end)));
     return prepared.header.length + prepared.dataLength;
   };
 
   const ranges: Array<[number, number]> = [];
   for (let start = 0; start < layers.length; ) {
-    if (shardSize(start, start + 1) > maxPutBytes) throw refuse(`layer ${start} alone is larger than the limit`);
+    const index = ranges.length;
+    if (shardSize(index, start, start + 1) > maxPutBytes) throw refuse(`layer ${start} alone is larger than the limit`);
     let end = start + 1;
-    while (end < layers.length && shardSize(start, end + 1) <= maxPutBytes) end++;
+    while (end < layers.length && shardSize(index, start, end + 1) <= maxPutBytes) end++;
     ranges.push([start, end]);
     start = end;
   }
 
   const shards = ranges.map(([layerStart, layerEnd], index): PlannedShard => {
-    const prepared = prepareHeader(shardTensors(layerStart, layerEnd));
+    const info = infoOf(index, ranges.length, layerStart, layerEnd);
+    const prepared = prepareHeader(shardTensors(layerStart, layerEnd), metadataOf(info));
     const segments: UploadBody["segments"] = [{ data: prepared.header }];
     for (const placed of prepared.placed) {
       const last = segments[segments.length - 1];
       if (last !== undefined && "file" in last && last.end === placed.tensor.sourceStart) last.end = placed.tensor.sourceEnd;
       else segments.push({ file, start: placed.tensor.sourceStart, end: placed.tensor.sourceEnd });
     }
-    return { index, layerStart, layerEnd, body: { file, sizeBytes: prepared.header.length + prepared.dataLength, segments } };
+    return { index, layerStart, layerEnd, info, body: { file, sizeBytes: prepared.header.length + prepared.dataLength, segments } };
   });
-  return { groupId: params.groupId ?? randomUUID(), numLayers: layers.length, shards };
+  return { groupId, numLayers, shards };
 }

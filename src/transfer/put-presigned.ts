@@ -9,8 +9,11 @@ import { presignedHeaders } from "./presigned-headers.js";
 import { storageError } from "./storage-error.js";
 import { readBody, type UploadBody } from "./upload-body.js";
 
-/** Bytes per read when streaming a file into a PUT. */
-export const PUT_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Bytes per read when streaming a file into a PUT. Each PUT holds about two (one queued, one in the socket), reserved
+ * from the shared file-read budget; 256 KiB keeps a hundred concurrent PUTs small without costing throughput.
+ */
+export const PUT_CHUNK_BYTES = 256 * 1024;
 
 /**
  * What one presigned PUT came to. `fresh-url`: the URL is spent or refused (S3 403/400, a dropped connection, a
@@ -47,11 +50,13 @@ export async function putPresigned(params: {
   headers.set("content-length", String(sizeBytes));
   const deadline = deadlineSignal(signal, params.timeoutMs);
   let fileError: unknown;
+  const readers: Array<AsyncGenerator<Uint8Array, void, undefined>> = [];
   const makeBody = (): RequestInit["body"] => {
     if (sizeBytes === 0) return new Uint8Array(0);
     const chunks = readBody(body, { chunkBytes: PUT_CHUNK_BYTES, reuse: false, signal: deadline.signal });
+    readers.push(chunks);
     let sent = 0;
-    // A pull stream with the default high-water mark of one chunk: at most ~2 chunks are in memory at once.
+    // A pull stream that reads only when the connection asks (high-water mark 0): one chunk queued at most.
     return new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
@@ -71,7 +76,7 @@ export async function putPresigned(params: {
       async cancel() {
         await chunks.return(undefined);
       },
-    });
+    }, { highWaterMark: 0 });
   };
   try {
     const { response } = await fetchWithoutCredentials({
@@ -103,5 +108,7 @@ export async function putPresigned(params: {
     };
   } finally {
     deadline.dispose();
+    // Give the body's reserved read buffers back even when fetch dropped the stream without cancelling it.
+    for (const chunks of readers) await chunks.return(undefined).catch(() => undefined);
   }
 }

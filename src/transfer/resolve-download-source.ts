@@ -2,7 +2,10 @@ import type { TransferClient } from "./transfer-client.js";
 import { KvcdnError } from "../errors/index.js";
 import type { DownloadSource } from "./download-options.js";
 
-/** A download target: a private artifact by id, or a public URL (with the id when the URL ends with one). */
+/** What an artifact id looks like (a UUID, as both the deployed service and the local store issue). */
+const ARTIFACT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A download target: a private artifact by id, or a public URL (with the id when the URL ends with one that looks like an artifact id). */
 export type ResolvedSource = { kind: "private"; id: string } | { kind: "public"; url: string; id: string | undefined };
 
 /**
@@ -27,13 +30,15 @@ export function resolveDownloadSource(client: TransferClient | undefined, source
     if (url.username !== "" || url.password !== "") {
       throw new KvcdnError("Refusing a download URL that carries credentials", { code: "invalid_source" });
     }
+    // A CDN URL is {cdn}/{org}/{project}/{id}; any other last segment ("download", "file.kv") names no artifact.
     const last = url.pathname.split("/").filter(Boolean).pop();
-    let id: string | undefined;
+    let decoded: string | undefined;
     try {
-      id = last === undefined ? undefined : decodeURIComponent(last);
+      decoded = last === undefined ? undefined : decodeURIComponent(last);
     } catch {
-      id = last;
+      decoded = undefined;
     }
+    const id = decoded !== undefined && ARTIFACT_ID.test(decoded) ? decoded.toLowerCase() : undefined;
     return { kind: "public", url: url.toString(), id };
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(text) && !/^[0-9a-f-]+$/i.test(text)) {

@@ -82,7 +82,8 @@ export async function streamToFile(params: {
   /** Resumes (or restarts) after interruptions, refusals and busy answers. */
   maxResumes: number;
   transferTimeout: TransferTimeoutOptions | false | undefined;
-  beforeCommit?: (result: { sha256: string; sizeBytes: number; headers: Headers }) => Promise<void>;
+  /** Runs on the verified bytes before the rename; `tempPath` holds them (read it, do not move it). */
+  beforeCommit?: (result: { sha256: string; sizeBytes: number; headers: Headers; tempPath: string }) => Promise<void>;
 }): Promise<StreamedFile> {
   const { dest, signal } = params;
   throwIfAborted(signal);
@@ -136,7 +137,7 @@ export async function streamToFile(params: {
         }
         throw new IntegrityError(`SHA-256 mismatch: expected ${expectedSha256}, got ${sha256}`, { expected: expectedSha256, actual: sha256 });
       }
-      await params.beforeCommit?.({ sha256, sizeBytes, headers: ctx.state.headers });
+      await params.beforeCommit?.({ sha256, sizeBytes, headers: ctx.state.headers, tempPath: part.path });
       throwIfAborted(signal);
       await part.commit();
       return { path: dest, sizeBytes, sha256, headers: ctx.state.headers };

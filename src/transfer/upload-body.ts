@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { LocalFileError } from "../errors/index.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
+import { fileReadBudget, type ByteBudget } from "./byte-budget.js";
 import { emitProgress, type ProgressCallback } from "./progress.js";
 import { asLocalFileError } from "../util/as-local-file-error.js";
 
@@ -27,14 +28,18 @@ export function wholeFileBody(file: string, sizeBytes: number): UploadBody {
 /**
  * The body's bytes, in order, in reads of at most `chunkBytes`. With `reuse` one buffer is recycled (for hashing,
  * where each chunk is consumed before the next read); otherwise every chunk is a fresh buffer (for a PUT, where the
- * connection may still hold the previous one).
+ * connection may still hold the previous one, so two chunks are reserved). The memory is reserved from
+ * {@link fileReadBudget} before the first read and given back when the generator finishes (run it to the end or
+ * call `return()`).
  */
 export async function* readBody(
   body: UploadBody,
-  options: { chunkBytes: number; reuse: boolean; signal?: AbortSignal | undefined },
+  options: { chunkBytes: number; reuse: boolean; signal?: AbortSignal | undefined; budget?: ByteBudget | undefined },
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const handles = new Map<string, FileHandle>();
-  const shared = options.reuse ? Buffer.allocUnsafe(options.chunkBytes) : undefined;
+  const chunkBytes = Math.max(1, Math.min(options.chunkBytes, body.sizeBytes));
+  const release = await (options.budget ?? fileReadBudget).acquire(options.reuse ? chunkBytes : 2 * chunkBytes, options.signal);
+  const shared = options.reuse ? Buffer.allocUnsafe(chunkBytes) : undefined;
   try {
     for (const segment of body.segments) {
       throwIfAborted(options.signal);
@@ -51,7 +56,7 @@ export async function* readBody(
       }
       for (let position = segment.start; position < segment.end; ) {
         throwIfAborted(options.signal);
-        const length = Math.min(options.chunkBytes, segment.end - position);
+        const length = Math.min(chunkBytes, segment.end - position);
         const buffer = shared ?? Buffer.allocUnsafe(length);
         const { bytesRead } = await handle.read(buffer, 0, length, position).catch((e: unknown) => {
           throw asLocalFileError(e, segment.file, "read");
@@ -64,6 +69,7 @@ export async function* readBody(
       }
     }
   } finally {
+    release();
     for (const handle of handles.values()) await handle.close().catch(() => undefined);
   }
 }

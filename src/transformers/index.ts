@@ -13,5 +13,15 @@ export {
   generateFromCache,
   type GenerateFromCacheOptions,
   type GenerateFromCacheResult,
+  type TransformersGenerateOptions,
 } from "./generate-from-cache.js";
-export { CompatibilityError, ModelFolderError, MissingPeerError, CacheInputError } from "../errors/compatibility-error.js";
+export {
+  CompatibilityError,
+  ModelFolderError,
+  MissingPeerError,
+  CacheInputError,
+  isCompatibilityError,
+  isModelFolderError,
+  isMissingPeerError,
+  isCacheInputError,
+} from "../errors/compatibility-error.js";

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { median, percentile } from "../../bench/lib/stats.js";
 import { renderReadmeSummary, replaceBetweenMarkers, type BenchResults } from "../../bench/lib/render-markdown.js";
 import { breakEven } from "../../bench/resume.js";
-import { parseArgs, SECTIONS } from "../../bench/run.js";
+import { outputPaths, parseArgs, SECTIONS } from "../../bench/run.js";
+import { REPO_ROOT } from "../../bench/lib/run-worker.js";
 
 // Benchmarks, not tests: nothing here looks at a time. This file only keeps bench/ from rotting: the runner parses
 // its flags, the formulas are right, and a --smoke run of every section completes and writes all three outputs.
@@ -22,7 +23,21 @@ describe("bench runner", () => {
     });
     expect(() => parseArgs(["--fast"])).toThrow(/unknown option/);
     expect(() => parseArgs(["--only", "nope"])).toThrow(/unknown section/);
-    expect(SECTIONS.map((s) => s.id)).toEqual(["upload", "download", "format", "store-load", "resume"]);
+    expect(SECTIONS.map((s) => s.id)).toEqual(["upload", "download", "format", "store-load", "cache-dir", "resume"]);
+  });
+
+  it("rewrites the committed results only in a full run: --quick and --smoke write to the git-ignored bench/out/", () => {
+    const committed = outputPaths({ mode: "full", outDir: undefined });
+    expect(committed.results).toBe(join(REPO_ROOT, "bench", "results.json"));
+    expect(committed.markdown).toBe(join(REPO_ROOT, "BENCHMARKS.md"));
+    expect(committed.chart).toBe(join(REPO_ROOT, "bench", "ttft-chart.svg"));
+    for (const mode of ["quick", "smoke"] as const) {
+      const out = outputPaths({ mode, outDir: undefined });
+      expect(out.dir).toBe(join(REPO_ROOT, "bench", "out", mode));
+      for (const path of [out.results, out.markdown, out.chart]) expect(path.startsWith(join(REPO_ROOT, "bench", "out", mode))).toBe(true);
+    }
+    expect(readFileSync(join(REPO_ROOT, ".gitignore"), "utf8").split("\n")).toContain("bench/out/");
+    expect(outputPaths({ mode: "full", outDir: "/tmp/x" }).results).toBe("/tmp/x/results.json");
   });
 
   it("computes kvcdn-cli's break-even N* = C_p / (C_p − C_l), infinite when reuse never pays", () => {

@@ -165,3 +165,21 @@ describe("defaultConfigPath", () => {
     );
   });
 });
+
+describe("the cache directory: cacheDir > KVCDN_CACHE_DIR > cache_dir > $XDG_CACHE_HOME/kvcdn > ~/.cache/kvcdn", () => {
+  const file = configFile(`cache_dir = "/file/cache"\n`);
+  it("follows the precedence, empty values counting as unset, and resolves to an absolute path", () => {
+    const base = { HOME: "/home/u", XDG_CACHE_HOME: "/xdg" };
+    expect(resolveConfig({ env: { HOME: "/home/u" }, configPath: false })).toMatchObject({ cacheDir: "/home/u/.cache/kvcdn", sources: { cacheDir: "default" } });
+    expect(resolveConfig({ env: base, configPath: false }).cacheDir).toBe("/xdg/kvcdn");
+    expect(resolveConfig({ env: { ...base, XDG_CACHE_HOME: " " }, configPath: false }).cacheDir).toBe("/home/u/.cache/kvcdn");
+    expect(resolveConfig({ env: base, configPath: file })).toMatchObject({ cacheDir: "/file/cache", sources: { cacheDir: "file" } });
+    expect(resolveConfig({ env: { ...base, KVCDN_CACHE_DIR: "/env/cache" }, configPath: file })).toMatchObject({ cacheDir: "/env/cache", sources: { cacheDir: "env" } });
+    const opt = resolveConfig({ env: { ...base, KVCDN_CACHE_DIR: "/env/cache" }, configPath: file, cacheDir: "rel/dir" });
+    expect(opt).toMatchObject({ cacheDir: join(process.cwd(), "rel/dir"), sources: { cacheDir: "option" } });
+  });
+
+  it("refuses a cache_dir that is not a string", () => {
+    expect(() => resolveConfig({ env: {}, configPath: configFile("cache_dir = 3\n") })).toThrow(ConfigError);
+  });
+});

@@ -16,11 +16,11 @@ describe("examples/", { timeout: 240_000 }, () => {
     expect(files.sort()).toEqual(EXAMPLES);
   });
 
-  it("download-and-resume.ts runs on its own: publishes a sample, downloads it by id and by CDN URL, resumes", async () => {
+  it("download-and-resume.ts runs on its own: publishes a sample, fetches it by id and by CDN URL, resumes from the reference", async () => {
     const run = await runScript("examples/download-and-resume.ts");
     expect(run.code, describeRun(run)).toBe(0);
-    expect(run.stdout).toMatch(/downloaded [0-9a-f-]{36} to .*private\.kv \(\d+ bytes, verified: true\)/);
-    expect(run.stdout).toMatch(/downloaded http:\/\/127\.0\.0\.1:\d+\/cdn\/dev\/default\/[0-9a-f-]{36} \(same bytes: true\)/);
+    expect(run.stdout).toMatch(/fetched [0-9a-f-]{36} into .*\/cache\/blobs\/[0-9a-f]{64}\.kv \(\d+ bytes, downloaded: true\)/);
+    expect(run.stdout).toMatch(/fetched http:\/\/127\.0\.0\.1:\d+\/cdn\/dev\/default\/[0-9a-f-]{36} \(same blob: true, downloaded: false\)/);
     expect(run.stdout).toContain("Q: Who must be on the radio when a boat leaves?\nA:");
     expect(run.stdout).toMatch(/\((\d+) cached tokens reused, first token after [\d.]+ ms\)/);
     expect(run.leftovers).toEqual([]);
@@ -66,7 +66,7 @@ describe("examples/", { timeout: 240_000 }, () => {
 
       const consumed = await runScript("examples/download-and-resume.ts", [id!], env);
       expect(consumed.code, describeRun(consumed)).toBe(0);
-      expect(consumed.stdout).toContain(`downloaded ${id} to `);
+      expect(consumed.stdout).toContain(`fetched ${id} into `);
       expect(consumed.stdout).toContain(`artifact ${id} is private: no public download`);
       expect(consumed.stdout).toMatch(/cached tokens reused/);
       // The consumer published nothing of its own: the producer's artifact is the only one.

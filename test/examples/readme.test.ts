@@ -42,6 +42,8 @@ function flagsOf(command: Command, program: Command): Set<string> {
   };
   for (const o of program.options as Option[]) add(o);
   for (const o of command.options as Option[]) add(o);
+  // `kvcdn cache prune --max-size`: a command's subcommands bring their own flags.
+  for (const sub of command.commands) for (const o of sub.options as Option[]) add(o);
   return flags;
 }
 

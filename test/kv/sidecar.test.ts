@@ -168,8 +168,9 @@ describe("writeKv sidecars", () => {
     const controller = new AbortController();
     const p = writeKv(join(sub, "x.kv"), tinyCache(), { dtype: "F32", signal: controller.signal });
     // writeKv is now waiting for its temp file to open; abort before any tensor is written.
-    controller.abort(new Error("stop"));
-    await expect(p).rejects.toThrow("stop");
+    const reason = new Error("stop");
+    controller.abort(reason);
+    await expect(p).rejects.toMatchObject({ name: "AbortError", code: "aborted", cause: reason });
     expect(await readdir(sub)).toEqual([]);
   });
 });
@@ -203,6 +204,28 @@ describe("sidecar vs file", () => {
     await writeKv(path, quantizeKv(tinyCache()));
     await patch(path, { quantized: false, dtype: "F16", storage_dtype: "F16" });
     await expect(readKv(path)).rejects.toMatchObject({ code: "sidecar_mismatch" });
+  });
+
+  it("rejects a quantized file whose sidecar dtype is U8 (the storage dtype, not a target), as kvcdn-cli does", async () => {
+    const path = join(dir, "q-u8.kv");
+    const { quantizeKv } = await import("../../src/kv/index.js");
+    await writeKv(path, quantizeKv(tinyCache()));
+    await expect(readKv(path)).resolves.toBeDefined();
+    // Written by hand: formatSidecar refuses to produce it.
+    await writeFile(sidecarPath(path), JSON.stringify({ ...(await readSidecar(path))!, dtype: "U8" }, null, 2));
+    for (const read of [readKv, readKvMetadata]) {
+      await expect(read(path)).rejects.toMatchObject({ name: "KvFormatError", code: "unsupported_dtype", path: sidecarPath(path) });
+    }
+    await expect(readKv(path)).rejects.toThrow(/dtype "U8" of a quantized file is not a dequantization target/);
+  });
+
+  it("rejects a sidecar that starts with a UTF-8 byte order mark (serde_json refuses it)", async () => {
+    const path = await fresh("bom.kv");
+    const text = await readFile(sidecarPath(path));
+    await writeFile(sidecarPath(path), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text]));
+    await expect(readKv(path)).rejects.toMatchObject({ name: "KvFormatError", code: "bad_sidecar", path: sidecarPath(path) });
+    await expect(readSidecar(path)).rejects.toThrow(/byte order mark/);
+    expect(() => parseSidecar(`\uFEFF${text.toString("utf8")}`)).toThrow(/byte order mark/);
   });
 
   it("rejects bytes that do not hash to the recorded sha256, unless verification is off", async () => {

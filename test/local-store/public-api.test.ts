@@ -7,7 +7,7 @@ describe("kvcdn/local-store public API", () => {
   it("exports the server, its error, constants and the operation list", () => {
     expect(Object.keys(localStore).sort()).toEqual([
       "API_OPERATIONS", "CLI_DEFAULT_PORT", "DEFAULT_QUOTA_BYTES", "DEV_ORG_SLUG", "DEV_PROJECT_SLUG", "FREE_PLAN_ARTIFACT_LIMIT",
-      "LocalStoreError", "MAX_JSON_BODY_BYTES", "MAX_SINGLE_PUT_BYTES", "PRESIGNED_URL_TTL_MS", "VERSION", "defaultStoreDir", "startLocalStore",
+      "LocalStoreError", "MAX_JSON_BODY_BYTES", "MAX_SINGLE_PUT_BYTES", "PRESIGNED_URL_TTL_MS", "VERSION", "defaultStoreDir", "isLocalStoreError", "startLocalStore",
     ]);
     expect(localStore.MAX_SINGLE_PUT_BYTES).toBe(5 * 2 ** 30);
     expect(localStore.PRESIGNED_URL_TTL_MS).toBe(15 * 60 * 1000);

@@ -81,11 +81,14 @@ describe("compatibility checks before running", () => {
     expect([strict.field, strict.actual]).toEqual(["fingerprint.model_dtype", "q4f16"]);
   });
 
-  it("compares the revision only when both sides know it", () => {
+  it("compares the revision only for a cache without weights_sha256, and only when both sides know it", () => {
     const known = { ...model, fingerprint: { ...model.fingerprint, revision: "a".repeat(40) } };
     const cache = { numLayers: 3, numKvHeads: 2, headDim: 32 };
-    expect(() => checkCompatibility({ model: known, cache, metadata: { fingerprint: { ...model.fingerprint, revision: null } } })).not.toThrow();
-    expect(() => checkCompatibility({ model: known, cache, metadata: { fingerprint: { ...model.fingerprint, revision: "b".repeat(40) } } })).toThrow(
+    // Same files, another commit: the weights digest agrees, so the revision is not compared.
+    expect(() => checkCompatibility({ model: known, cache, metadata: { fingerprint: { ...model.fingerprint, revision: "b".repeat(40) } } })).not.toThrow();
+    const { arch_sha256: _a, weights_sha256: _w, ...legacy } = model.fingerprint;
+    expect(() => checkCompatibility({ model: known, cache, metadata: { fingerprint: { ...legacy, revision: null } } })).not.toThrow();
+    expect(() => checkCompatibility({ model: known, cache, metadata: { fingerprint: { ...legacy, revision: "b".repeat(40) } } })).toThrow(
       /fingerprint\.revision/,
     );
   });
@@ -103,13 +106,13 @@ describe("compatibility checks before running", () => {
   it("rejects a .kv file from another model before reading its tensors", async () => {
     const path = join(tmp.dir, "other.kv");
     await writeKv(path, produced.cache, {
-      sidecar: { ...produced.metadata, fingerprint: { ...model.fingerprint, config_sha256: "f".repeat(64) } },
+      sidecar: { ...produced.metadata, fingerprint: { ...model.fingerprint, weights_sha256: "f".repeat(64) } },
     });
     // Corrupt the tensor bytes (keeping the size): a check that read them would fail on the sha256 instead.
     const bytes = await readFile(path);
     bytes.fill(0, bytes.length - 64);
     await writeFile(path, bytes);
     const error = await resumeError(path);
-    expect(error.field).toBe("fingerprint.config_sha256");
+    expect(error.field).toBe("fingerprint.weights_sha256");
   });
 });

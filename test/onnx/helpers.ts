@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { argmax, emptyPast, loadModel, runForward, type OnnxModel } from "../../src/onnx/index.js";
-import { ensureFixtureModel } from "../../src/testing/index.js";
+import { BUILDER_VARIANTS, ensureFixtureModel, type RotaryMode } from "../../src/testing/index.js";
 
 /** The fixture every runtime test uses: the `tiny` Qwen3 (3 layers, 2 KV heads, head_dim 32), seed 7. */
 export const FIXTURE = { shape: "tiny", seed: 7 } as const;
@@ -13,6 +13,10 @@ export const LONG_TEXT =
   "running the prompt again. A producer prefills a long context once and writes the cache to a file; consumers " +
   "download the file, load it into the same model and ask their questions right away. The saving grows with the " +
   "length of the context, because the prefill costs grow with it while the cached resume costs one short pass.";
+
+/** The builder-layout fixtures the variant suites use: `tiny`, seed 7, all four variants in one folder per rotary mode. */
+export const builderFixture = (rotary: RotaryMode) =>
+  ({ shape: "tiny", seed: 7, layout: "builder", variants: BUILDER_VARIANTS, rotary }) as const;
 
 export async function loadTinyModel(): Promise<OnnxModel> {
   return loadModel({ dir: await ensureFixtureModel(FIXTURE) });

@@ -102,11 +102,11 @@ describe("prepareCache", () => {
       get: (target, key, receiver) => (key === "run" ? () => ((runs += 1), Promise.reject(new Error("ran"))) : Reflect.get(target, key, receiver)),
     });
     // Same dimensions, another config: the fingerprint of the model the handle was prepared for differs.
-    const other: OnnxModel = { ...model, session, fingerprint: { ...model.fingerprint, config_sha256: "0".repeat(64) } };
+    const other: OnnxModel = { ...model, session, fingerprint: { ...model.fingerprint, arch_sha256: "0".repeat(64) } };
     try {
       const error = await resumeFromCache({ model: other, kv: ctx, question: "?", maxNewTokens: 1 }).collect().catch((e) => e);
       expect(error).toBeInstanceOf(CompatibilityError);
-      expect(error.field).toBe("fingerprint.config_sha256");
+      expect(error.field).toBe("fingerprint.arch_sha256");
       await expect(verifyCache({ model: other, kv: ctx })).rejects.toBeInstanceOf(CompatibilityError);
       // A session with another past type (an fp16 export of the same model) cannot take F32 tensors.
       const fp16: OnnxModel = { ...model, session, pastType: "float16", io: { ...model.io, pastType: "float16" } };

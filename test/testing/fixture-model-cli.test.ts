@@ -37,7 +37,8 @@ describe("kvcdn fixture-model", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as Record<string, unknown> & { files: Record<string, number> };
-    expect(Object.keys(result)).toEqual(["dir", "shape", "seed", "external_data", "config", "files", "seconds"]);
+    expect(Object.keys(result)).toEqual(["dir", "shape", "seed", "external_data", "layout", "variants", "rotary", "config", "files", "seconds"]);
+    expect(result).toMatchObject({ layout: "plain", variants: [], rotary: null });
     expect(result).toMatchObject({ dir, shape: "tiny", seed: 1, external_data: false, config: FIXTURE_SHAPES.tiny });
     expect(result.files["model.safetensors"]).toBe((await stat(join(dir, "model.safetensors"))).size);
     // The same bytes as the library makes for the same shape and seed.
@@ -56,6 +57,25 @@ describe("kvcdn fixture-model", () => {
     expect(JSON.parse(await readFile(join(dir, "config.json"), "utf8"))["transformers.js_config"]).toEqual({ use_external_data_format: true });
   });
 
+  it("--layout builder --variant q4f16,fp16 --rotary fused writes those graphs, byte-identical to the library's", async () => {
+    const dir = join(scratch, "builder");
+    const { code, stdout } = await cli("fixture-model", dir, "--layout", "builder", "--variant", "q4f16,fp16", "--rotary", "fused", "--json");
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as Record<string, unknown> & { files: Record<string, number> };
+    expect(result).toMatchObject({ layout: "builder", variants: ["fp16", "q4f16"], rotary: "fused", external_data: true });
+    expect(Object.keys(result.files).filter((f) => f.startsWith("onnx/")).sort()).toEqual([
+      "onnx/model_fp16.onnx",
+      "onnx/model_fp16.onnx_data",
+      "onnx/model_q4f16.onnx",
+    ]);
+    const config = JSON.parse(await readFile(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
+    expect(config["transformers.js_config"]).toEqual({ use_external_data_format: { "model_fp16.onnx": true } });
+    const cached = await ensureFixtureModel({ shape: "tiny", layout: "builder", variants: ["fp16", "q4f16"], rotary: "fused" });
+    for (const file of ["onnx/model_q4f16.onnx", "onnx/model_fp16.onnx", "onnx/model_fp16.onnx_data", "config.json"]) {
+      expect(await sha256(join(dir, file)), file).toBe(await sha256(join(cached, file)));
+    }
+  });
+
   it("refuses a non-empty folder with a one-line error and exit 1", async () => {
     const dir = join(scratch, "tiny-again");
     expect((await cli("fixture-model", dir)).code).toBe(0);
@@ -69,6 +89,11 @@ describe("kvcdn fixture-model", () => {
     ["an unknown shape", ["--shape", "huge"]],
     ["a negative seed", ["--seed", "-3"]],
     ["a non-numeric seed", ["--seed", "abc"]],
+    ["an unknown layout", ["--layout", "fancy"]],
+    ["an unknown variant", ["--layout", "builder", "--variant", "q4,q8"]],
+    ["a variant without the builder layout", ["--variant", "q4"]],
+    ["an unknown rotary mode", ["--layout", "builder", "--rotary", "inline"]],
+    ["--external-data with the builder layout", ["--layout", "builder", "--external-data"]],
   ])("%s is a usage error (exit 2) and writes nothing", async (_, flags) => {
     const dir = join(scratch, `usage-${flags.join("")}`);
     const { code } = await cli("fixture-model", dir, ...flags);

@@ -10,7 +10,8 @@ import { uploadArtifact } from "../../src/transfer/upload-artifact.js";
 import { writeKvFixture } from "./kv-fixture.js";
 import { FAST_RETRY, startHarness, type Harness } from "./store-harness.js";
 
-// The typed failures of the transfer engine that nothing else reaches: each must leave no artifact and no file behind.
+// The typed failures of the transfer engine that nothing else reaches (shard groups: sharding.test.ts and
+// unverifiable-download.test.ts): each must leave no artifact and no file behind.
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
@@ -79,21 +80,6 @@ describe("client settings reach transfers", () => {
   });
 });
 
-describe("sharded download", () => {
-  it("a group with a shard missing fails with shard_group_incomplete and writes nothing", async () => {
-    const kv = await writeKvFixture(join(h.dir, "big.kv"), { layers: 6, tokens: 64, headDim: 32 });
-    const uploaded = await uploadArtifact({ client: h.client, file: kv.path, maxPutBytes: Math.ceil(kv.nbytes / 2) + 1024, retry: FAST_RETRY });
-    const shards = uploaded.shards ?? [];
-    expect(shards.length).toBeGreaterThanOrEqual(2);
-    await h.client.delete(shards[1]?.id as string);
-    const out = await mkdtemp(join(h.dir, "out-incomplete-"));
-    const error = await downloadArtifact({ client: h.client, source: uploaded.id, dest: join(out, "ctx.kv"), retry: FAST_RETRY }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(KvcdnError);
-    expect(error).toMatchObject({ code: "shard_group_incomplete" });
-    await expectOnly(out, []);
-  });
-});
-
 describe("answers the local store never gives (nock)", () => {
   const API = "https://api.kvcdn.test";
   const client = () =>
@@ -121,17 +107,4 @@ describe("answers the local store never gives (nock)", () => {
     expect(api.isDone()).toBe(true);
   });
 
-  it("an artifact whose metadata.shard is malformed fails with bad_shard_metadata, asks for no URL and writes nothing", async () => {
-    // The local store validates metadata.shard on upload, so only another service can hand such an artifact back.
-    const id = "3f1c2b9e-0000-4000-8000-0000000000bb";
-    const api = nock(API)
-      .get(`/api/v1/artifacts/${id}`)
-      .reply(200, { id, name: "broken", model_name: "Qwen/Qwen3-0.6B", size_bytes: 10, checksum: "ab".repeat(32), status: "ready", metadata: { shard: { group_id: 7, index: "first" } } });
-    const out = await mkdtemp(join(h.dir, "out-malformed-"));
-    const error = await downloadArtifact({ client: client(), source: id, dest: join(out, "ctx.kv") }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(KvcdnError);
-    expect(error).toMatchObject({ code: "bad_shard_metadata" });
-    expect(api.isDone()).toBe(true);
-    await expectOnly(out, []);
-  });
 });

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CacheInputError, CompatibilityError, ModelFolderError } from "../../src/errors/index.js";
+import { AbortError, CacheInputError, CompatibilityError, KvcdnError, ModelFolderError } from "../../src/errors/index.js";
 import { writeKv, type KvCache } from "../../src/kv/index.js";
 import { loadModel, prepareCache, produceCache, resumeFromCache, type OnnxModel } from "../../src/onnx/index.js";
 import { ensureFixtureModel } from "../../src/testing/index.js";
@@ -11,6 +11,7 @@ import {
   loadTransformersModel,
   pastTensorType,
   presentToKv,
+  type TransformersGenerateOptions,
   type TransformersModel,
 } from "../../src/transformers/index.js";
 import { FIXTURE, LONG_TEXT, makeTempDir } from "../onnx/helpers.js";
@@ -225,6 +226,54 @@ describe("generateFromCache (transformers.js)", () => {
       const error = await generateFromCache({ model: tf.model, tokenizer: tf.tokenizer, kv: { cache: produced.cache, metadata: { ...produced.metadata, num_layers: 2 } }, question: "?", ...greedy }).catch((e) => e);
       expect(error).toBeInstanceOf(CompatibilityError);
       expect(error.field).toBe("num_layers");
+    });
+  });
+
+  describe("typed options and signal", () => {
+    let kv: string;
+    beforeAll(async () => {
+      kv = join(tmp.dir, "typed.kv");
+      await produceCache({ model: ortModel, contextTokens: ids.slice(0, 9), output: kv });
+    });
+
+    it("refuses an option that is neither kvcdn's nor transformers.js's, naming the right spelling", async () => {
+      // @ts-expect-error maxNewTokens is not an option: transformers.js calls it max_new_tokens
+      const error = await generateFromCache({ ...tf, kv, question: "?", maxNewTokens: 4 }).catch((e) => e);
+      expect(error).toBeInstanceOf(KvcdnError);
+      expect(error.code).toBe("unknown_option");
+      expect(error.message).toMatch(/no option "maxNewTokens"; transformers.js names it "max_new_tokens"/);
+    });
+
+    it("stops between two tokens when the signal fires, rejecting with kvcdn's AbortError", async () => {
+      const controller = new AbortController();
+      let puts = 0;
+      // The streamer sees every generated token: abort once three have come out.
+      const streamer = {
+        put: () => {
+          if (++puts === 3) controller.abort("enough");
+        },
+        end: () => {},
+      } as unknown as NonNullable<TransformersGenerateOptions["streamer"]>;
+      const error = await generateFromCache({ ...tf, kv, question: "?", max_new_tokens: 20, do_sample: false, streamer, signal: controller.signal }).catch(
+        (e) => e,
+      );
+      expect(error).toBeInstanceOf(AbortError);
+      expect(error.cause).toBe("enough");
+      expect(puts).toBe(3);
+    });
+
+    it("rejects at once for a signal that has already fired, and keeps the caller's stopping criteria", async () => {
+      const controller = new AbortController();
+      controller.abort();
+      await expect(generateFromCache({ ...tf, kv, question: "?", ...greedy, signal: controller.signal })).rejects.toBeInstanceOf(AbortError);
+      const { StoppingCriteria } = await import("@huggingface/transformers");
+      class AfterTwo extends StoppingCriteria {
+        override _call(inputIds: number[][]): boolean[] {
+          return inputIds.map((row) => row.length >= 9 + 1 + 2);
+        }
+      }
+      const out = await generateFromCache({ ...tf, kv, question: "?", ...greedy, stopping_criteria: [new AfterTwo()], signal: new AbortController().signal });
+      expect(out.newTokens.length).toBeLessThanOrEqual(2);
     });
   });
 

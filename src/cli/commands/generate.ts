@@ -2,7 +2,16 @@ import { mkdir, readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { LocalFileError } from "../../errors/local-file-error.js";
-import { isModelDtype, loadModel, ONNX_FILE_SUFFIX, type ModelDtype, type OnnxModel } from "../../onnx/index.js";
+import {
+  FINGERPRINT_FIELDS,
+  isModelDtype,
+  loadModel,
+  ONNX_FILE_SUFFIX,
+  type CompatibilityOptions,
+  type FingerprintField,
+  type ModelDtype,
+  type OnnxModel,
+} from "../../onnx/index.js";
 import { produceCache } from "../../onnx/produce-cache.js";
 
 /** Flags every model-running command shares. */
@@ -25,6 +34,39 @@ export function addModelOptions(command: Command): Command {
 function parseDtype(value: string): ModelDtype {
   if (!isModelDtype(value)) throw new InvalidArgumentError(`use one of ${Object.keys(ONNX_FILE_SUFFIX).join(", ")}`);
   return value;
+}
+
+/** The flags of a command that loads caches into a model. */
+export interface CompatibilityFlags {
+  ignoreFingerprint?: FingerprintField[];
+  debug?: boolean;
+}
+
+/** Add `--ignore-fingerprint a,b` to a command that checks caches against a model. */
+export function addCompatibilityOptions(command: Command): Command {
+  return command.option(
+    "--ignore-fingerprint <fields>",
+    `fingerprint fields not to compare, comma-separated (${FINGERPRINT_FIELDS.join(", ")})`,
+    parseFingerprintFields,
+  );
+}
+
+/** `ignoreFields` from `--ignore-fingerprint`, and what could not be checked as a `--debug` line. */
+export function compatibilityFromFlags(flags: CompatibilityFlags): CompatibilityOptions {
+  return {
+    ...(flags.ignoreFingerprint ? { ignoreFields: flags.ignoreFingerprint } : {}),
+    ...(flags.debug === true ? { onWarning: (m: string) => void process.stderr.write(`kvcdn: debug: ${m}\n`) } : {}),
+  };
+}
+
+function parseFingerprintFields(value: string): FingerprintField[] {
+  const fields = value.split(",").map((f) => f.trim().replace(/^fingerprint\./, "")).filter((f) => f !== "");
+  const known = new Set<string>(FINGERPRINT_FIELDS);
+  const unknown = fields.filter((f) => !known.has(f));
+  if (fields.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`unknown fingerprint field ${unknown.join(", ") || "(none)"}; use ${FINGERPRINT_FIELDS.join(", ")}`);
+  }
+  return fields as FingerprintField[];
 }
 
 /** Parse a positive integer flag. */

@@ -16,6 +16,8 @@ import { registerSearchCommand } from "./search.js";
 import { registerVerifyCommand } from "./verify.js";
 import { registerUploadCommand } from "./upload.js";
 import { registerDownloadCommand } from "./download.js";
+import { registerPullCommand } from "./pull.js";
+import { registerCacheCommand } from "./cache.js";
 
 /** Every CLI command registers itself here: one line per command module. */
 export const commandRegistrations: Array<(program: Command) => void> = [
@@ -36,4 +38,6 @@ export const commandRegistrations: Array<(program: Command) => void> = [
   registerVerifyCommand,
   registerUploadCommand,
   registerDownloadCommand,
+  registerPullCommand,
+  registerCacheCommand,
 ];

@@ -2,9 +2,19 @@ import { InvalidArgumentError, type Command } from "commander";
 import { resumeFromCache } from "../../onnx/resume-from-cache.js";
 import { resumeFromPrefix } from "../../onnx/resume-from-prefix.js";
 import type { SamplingOptions } from "../../onnx/sample-token.js";
-import { addModelOptions, loadModelFromFlags, parsePositiveInt, printJson, textFlag, type ModelFlags } from "./generate.js";
+import {
+  addCompatibilityOptions,
+  addModelOptions,
+  compatibilityFromFlags,
+  loadModelFromFlags,
+  parsePositiveInt,
+  printJson,
+  textFlag,
+  type CompatibilityFlags,
+  type ModelFlags,
+} from "./generate.js";
 
-interface ResumeFlags extends ModelFlags {
+interface ResumeFlags extends ModelFlags, CompatibilityFlags {
   kv: string;
   question?: string;
   questionFile?: string;
@@ -32,7 +42,7 @@ function parseNumber(value: string): number {
  * `--json` prints `{ "tokens", "text", "finish_reason" }`; otherwise the text streams to stdout.
  */
 export function registerResumeCommand(program: Command): void {
-  addModelOptions(program.command("resume").description("generate from a .kv cache, continuing after its context"))
+  addCompatibilityOptions(addModelOptions(program.command("resume").description("generate from a .kv cache, continuing after its context")))
     .requiredOption("--kv <file>", ".kv cache made by this model")
     .option("--question <text>", "text appended after the cached context (no special tokens)")
     .option("--question-file <file>", "read the question from a file, verbatim")
@@ -70,6 +80,7 @@ export function registerResumeCommand(program: Command): void {
           ignoreEos: flags.ignoreEos === true,
           stop: flags.stop ?? [],
           ...(sampling ? { sampling } : {}),
+          ...compatibilityFromFlags(flags),
         };
         const stream = question !== undefined ? resumeFromCache({ ...decode, question }) : resumeFromPrefix({ ...decode, prompt: prompt! });
         if (flags.json === true) {

@@ -2,7 +2,15 @@ import { InvalidArgumentError, type Command } from "commander";
 import { loadTokenizer } from "../../onnx/load-tokenizer.js";
 import { readModelFolder } from "../../onnx/read-model-folder.js";
 import { searchCaches } from "../../onnx/search-caches.js";
-import { addModelOptions, printJson, textFlag, type ModelFlags } from "./generate.js";
+import {
+  addCompatibilityOptions,
+  addModelOptions,
+  compatibilityFromFlags,
+  printJson,
+  textFlag,
+  type CompatibilityFlags,
+  type ModelFlags,
+} from "./generate.js";
 
 /**
  * `kvcdn search --dir D --model M --query Q [--json]`: rank the `.kv` files of a folder by the token prefix they share
@@ -10,13 +18,13 @@ import { addModelOptions, printJson, textFlag, type ModelFlags } from "./generat
  * best first.
  */
 export function registerSearchCommand(program: Command): void {
-  addModelOptions(program.command("search").description("rank local .kv caches by the token prefix they share with a query"))
+  addCompatibilityOptions(addModelOptions(program.command("search").description("rank local .kv caches by the token prefix they share with a query")))
     .requiredOption("--dir <dir>", "folder of .kv files")
     .option("--query <text>", "the new prompt (tokenized like a context)")
     .option("--query-file <file>", "read the query from a file, verbatim")
     .option("-r, --recursive", "scan subfolders too")
     .action(async (_opts: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<ModelFlags & { dir: string; query?: string; queryFile?: string; recursive?: boolean }>();
+      const flags = cmd.optsWithGlobals<ModelFlags & CompatibilityFlags & { dir: string; query?: string; queryFile?: string; recursive?: boolean }>();
       const query = await textFlag(flags.query, flags.queryFile, "query");
       if (query === undefined) throw new InvalidArgumentError("give the query with --query or --query-file");
       // Only the tokenizer and the fingerprint are needed: no ONNX session.
@@ -31,6 +39,7 @@ export function registerSearchCommand(program: Command): void {
         model: { ...info, tokenizer },
         query,
         recursive: flags.recursive === true,
+        ...compatibilityFromFlags(flags),
         onSkip: (path, reason) => {
           if (flags.json !== true && flags.quiet !== true) process.stderr.write(`skipped ${path}: ${reason}\n`);
         },

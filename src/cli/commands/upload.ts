@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { errorSummary } from "../../transfer/error-summary.js";
+import { isShardGroup } from "../../transfer/upload-artifact.js";
 import { uploadMany } from "../../transfer/upload-many.js";
 import { cliContext } from "../cli-context.js";
 import { stderrOf } from "../cli-io.js";
@@ -71,7 +72,9 @@ export function registerUploadCommand(program: Command): void {
         results
           .map((r) =>
             r.status === "fulfilled"
-              ? `uploaded ${String(r.item)} → ${r.value.id} (${formatBytes(r.value.size_bytes ?? 0)}, ${r.value.status ?? "confirmed"}, ${r.value.visibility}${r.value.shards ? `, ${r.value.shards.length} shards` : ""})`
+              ? isShardGroup(r.value)
+                ? `uploaded ${String(r.item)} → ${r.value.shards.length} shards of group ${r.value.group_id} (${formatBytes(r.value.size_bytes ?? 0)}, ${r.value.visibility}): ${r.value.shards.map((a) => a.id).join(", ")}`
+                : `uploaded ${String(r.item)} → ${r.value.id} (${formatBytes(r.value.size_bytes ?? 0)}, ${r.value.status ?? "confirmed"}, ${r.value.visibility})`
               : `failed ${String(r.item)}: ${errorSummary(r.reason).message}`,
           )
           .join("\n"),

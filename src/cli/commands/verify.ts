@@ -1,9 +1,19 @@
 import type { Command } from "commander";
 import { KvcdnError } from "../../errors/kvcdn-error.js";
 import { verifyCache, type VerifyResult } from "../../onnx/verify-cache.js";
-import { addModelOptions, loadModelFromFlags, parsePositiveInt, printJson, textFlag, type ModelFlags } from "./generate.js";
+import {
+  addCompatibilityOptions,
+  addModelOptions,
+  compatibilityFromFlags,
+  loadModelFromFlags,
+  parsePositiveInt,
+  printJson,
+  textFlag,
+  type CompatibilityFlags,
+  type ModelFlags,
+} from "./generate.js";
 
-interface VerifyFlags extends ModelFlags {
+interface VerifyFlags extends ModelFlags, CompatibilityFlags {
   kv: string;
   question?: string;
   questionFile?: string;
@@ -18,7 +28,7 @@ interface VerifyFlags extends ModelFlags {
  * `{ "match", "mismatch_indices", "max_abs_logit_diff", "top_k_agreement", "tokens_cached", "tokens_full", … }`.
  */
 export function registerVerifyCommand(program: Command): void {
-  addModelOptions(program.command("verify").description("check that a .kv cache reproduces a full prefill token for token"))
+  addCompatibilityOptions(addModelOptions(program.command("verify").description("check that a .kv cache reproduces a full prefill token for token")))
     .requiredOption("--kv <file>", ".kv cache to verify")
     .option("--question <text>", 'question after the context (default: kvcdn-cli\'s "\\n\\nQ: Summarize the key claim in one sentence.\\nA:")')
     .option("--question-file <file>", "read the question from a file, verbatim")
@@ -36,6 +46,7 @@ export function registerVerifyCommand(program: Command): void {
           kv: flags.kv,
           maxNewTokens: flags.n,
           topK: flags.topK,
+          ...compatibilityFromFlags(flags),
           ...(question !== undefined ? { question } : {}),
           ...(context !== undefined ? { contextTokens: model.tokenizer.encode(context, { addSpecialTokens: true }) } : {}),
         });

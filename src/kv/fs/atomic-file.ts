@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { asLocalFileError } from "../../util/as-local-file-error.js";
+import { throwIfAborted } from "../../util/throw-if-aborted.js";
 import { onFile } from "./local-file.js";
 
 /** Largest single `write`/`read` call: Node refuses more than 2 GiB − 1 per call. */
@@ -63,7 +64,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 export async function createAtomicFile(path: string, signalOrOptions?: AbortSignal | AtomicFileOptions): Promise<AtomicFile> {
   const options: AtomicFileOptions = signalOrOptions instanceof AbortSignal ? { signal: signalOrOptions } : (signalOrOptions ?? {});
   const { signal } = options;
-  signal?.throwIfAborted();
+  throwIfAborted(signal, `writing ${path}`);
   const tempPath = atomicTempPath(path);
   const handle = await onFile(path, "create a temporary file for", () => open(tempPath, "wx", options.mode ?? 0o644));
   let position = 0;
@@ -78,7 +79,7 @@ export async function createAtomicFile(path: string, signalOrOptions?: AbortSign
     },
     async write(bytes, onChunk) {
       for (let off = 0; off < bytes.byteLength; ) {
-        signal?.throwIfAborted();
+        throwIfAborted(signal, `writing ${path}`);
         const chunk = bytes.subarray(off, Math.min(bytes.byteLength, off + IO_CHUNK_BYTES));
         let done = 0;
         while (done < chunk.byteLength) {
@@ -93,13 +94,13 @@ export async function createAtomicFile(path: string, signalOrOptions?: AbortSign
       }
     },
     async finish() {
-      signal?.throwIfAborted();
+      throwIfAborted(signal, `writing ${path}`);
       await onFile(path, "sync", () => handle.sync());
       closed = true;
       await onFile(path, "close", () => handle.close());
     },
     async commit() {
-      signal?.throwIfAborted();
+      throwIfAborted(signal, `writing ${path}`);
       await onFile(path, "rename a temporary file to", () => rename(tempPath, path));
       gone = true;
       await fsyncDir(dirname(path));

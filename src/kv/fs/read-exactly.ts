@@ -2,12 +2,13 @@ import type { FileHandle } from "node:fs/promises";
 import { KvFormatError } from "../../errors/kv-format-error.js";
 import { IO_CHUNK_BYTES } from "./atomic-file.js";
 import { asLocalFileError } from "../../util/as-local-file-error.js";
+import { throwIfAborted } from "../../util/throw-if-aborted.js";
 
 /** Fill `target` from `handle` at `position`, in ≤ 1 GiB reads; a short file is a `truncated_file` error. */
 export async function readExactly(handle: FileHandle, target: Uint8Array, position: number, signal?: AbortSignal, path?: string): Promise<void> {
   let done = 0;
   while (done < target.byteLength) {
-    signal?.throwIfAborted();
+    throwIfAborted(signal, `reading ${path ?? "the file"}`);
     const want = Math.min(IO_CHUNK_BYTES, target.byteLength - done);
     const { bytesRead } = await handle.read(target, done, want, position + done).catch((e: unknown) => {
       throw asLocalFileError(e, path ?? "file", "read");
@@ -37,7 +38,7 @@ export async function readExactlyHashing(
 ): Promise<void> {
   const total = target.byteLength;
   const readPiece = async (start: number): Promise<number> => {
-    signal?.throwIfAborted();
+    throwIfAborted(signal, `reading ${path ?? "the file"}`);
     const want = Math.min(HASHED_READ_CHUNK_BYTES, total - start);
     const { bytesRead } = await handle.read(target, start, want, position + start).catch((e: unknown) => {
       throw asLocalFileError(e, path ?? "file", "read");

@@ -3,6 +3,7 @@ import { writeFileAtomic, type AtomicFile } from "../fs/atomic-file.js";
 import { checkDataLength } from "./encode-safetensors.js";
 import { prepareHeader } from "./prepare-header.js";
 import type { LazyTensor, RawTensor, TensorsInput } from "./types.js";
+import { throwIfAborted } from "../../util/throw-if-aborted.js";
 
 /** Options of {@link writeSafetensors}. */
 export interface WriteSafetensorsOptions {
@@ -47,7 +48,7 @@ export async function writeSafetensorsTo(
   const onChunk = hash === undefined ? undefined : (c: Uint8Array) => void hash.update(c);
   await file.write(header, onChunk);
   for (const p of placed) {
-    options.signal?.throwIfAborted();
+    throwIfAborted(options.signal, `writing ${file.path}`);
     const data = "data" in p.tensor ? p.tensor.data : await p.tensor.load();
     checkDataLength(p.name, data, p.end - p.start);
     await file.write(data, onChunk);
