@@ -12,18 +12,9 @@ const entry = {
 
 export default defineConfig([
   { entry, format: ["esm"], dts: true, clean: true, sourcemap: true, target: "node20", splitting: true },
-  // p-retry is ESM-only: inline it in the CJS build (docs/toolchain.md#gotchas-and-fixes). `splitting` puts what
-  // several entries share (the error classes first of all) in chunks they all require, so `instanceof` holds across
-  // subpaths, as in the ESM build; without it each CJS entry bundled its own copy of every class.
-  {
-    entry,
-    format: ["cjs"],
-    dts: true,
-    sourcemap: true,
-    target: "node20",
-    splitting: true,
-    noExternal: ["p-retry", "is-network-error"],
-  },
+  // `splitting` puts what several entries share (the error classes first of all) in chunks they all require, so
+  // `instanceof` holds across subpaths, as in the ESM build; without it each CJS entry bundled its own copy of every class.
+  { entry, format: ["cjs"], dts: true, sourcemap: true, target: "node20", splitting: true },
   {
     entry: { cli: "src/cli.ts" },
     format: ["esm"],

@@ -1,7 +1,5 @@
 import type { KvcdnClient } from "../client/kvcdn-client.js";
-import type { TransferRetryOptions } from "../transfer/backoff.js";
 import type { TransferControl } from "../transfer/progress.js";
-import type { TimeoutOptions } from "../transfer/timeouts.js";
 
 /** Which cache directory to use. Every cache-directory function takes these. */
 export interface CacheDirOptions {
@@ -31,10 +29,6 @@ export interface FetchCacheOptions extends CacheDirOptions, TransferControl {
    * them, never name other bytes. @default false
    */
   revalidate?: boolean | undefined;
-  /** Backoff for busy storage and interrupted transfers. */
-  retry?: TransferRetryOptions | undefined;
-  /** Per-request timeout, scaled with the bytes still to come. */
-  timeout?: TimeoutOptions | undefined;
 }
 
 /** A `.kv` in the cache directory (or a local file), verified, with its sidecar beside it. */

@@ -1,7 +1,7 @@
 import { stat, unlink } from "node:fs/promises";
 import { isVerified, recordVerification, verificationRecordPath } from "../kv/verification-record.js";
 import { readSidecar, sidecarPath } from "../kv/sidecar.js";
-import { hashFile } from "../transfer/hash-file.js";
+import { sha256File } from "../util/sha256-file.js";
 import type { CacheLayout } from "./cache-layout.js";
 
 /** What a blob check found: good bytes (`rehashed` when its record no longer held), nothing, or bad bytes (now removed). */
@@ -22,7 +22,7 @@ export async function checkBlob(layout: CacheLayout, sha256: string, signal?: Ab
     return "corrupt";
   }
   if (await isVerified(path, sha256)) return "verified";
-  const digest = await hashFile({ file: path, ...(signal ? { signal } : {}) });
+  const digest = await sha256File(path, { signal });
   if (digest.sha256 !== sha256) {
     await removeBlobFiles(layout, sha256);
     return "corrupt";

@@ -38,8 +38,9 @@ export async function downloadToBlob(params: {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
-      ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.timeout ? { timeout: options.timeout } : {}),
+      ...(options.retry !== undefined ? { retry: options.retry } : {}),
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+      ...(options.transferTimeout !== undefined ? { transferTimeout: options.transferTimeout } : {}),
     });
     const sidecar = await sidecarText(dest, result.sha256);
     await storeBlob(layout, dest, result.sha256, sidecar);

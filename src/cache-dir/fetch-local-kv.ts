@@ -4,7 +4,7 @@ import { LocalFileError } from "../errors/local-file-error.js";
 import { isVerified } from "../kv/verification-record.js";
 import { readKvMetadata } from "../kv/read-kv-metadata.js";
 import { sidecarPath } from "../kv/sidecar.js";
-import { hashFile } from "../transfer/hash-file.js";
+import { sha256File } from "../util/sha256-file.js";
 import type { CachedKv } from "./cache-dir-options.js";
 import type { CacheRef } from "./parse-cache-ref.js";
 
@@ -20,7 +20,7 @@ export async function fetchLocalKv(ref: Extract<CacheRef, { kind: "path" }>, sig
   const metadata = await readKvMetadata(ref.path);
   let sha256 = metadata.sha256;
   if (sha256 !== undefined && !(await isVerified(ref.path, sha256))) {
-    const digest = await hashFile({ file: ref.path, ...(signal ? { signal } : {}) });
+    const digest = await sha256File(ref.path, { signal });
     if (digest.sha256 !== sha256) {
       throw new IntegrityError(`${ref.path} does not match its sidecar: sha256 ${digest.sha256}, sidecar says ${sha256}`, {
         expected: sha256,
@@ -29,7 +29,7 @@ export async function fetchLocalKv(ref: Extract<CacheRef, { kind: "path" }>, sig
       });
     }
   }
-  sha256 ??= (await hashFile({ file: ref.path, ...(signal ? { signal } : {}) })).sha256;
+  sha256 ??= (await sha256File(ref.path, { signal })).sha256;
   return {
     path: ref.path,
     sidecarPath: sidecarPath(ref.path),

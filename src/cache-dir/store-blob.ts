@@ -1,6 +1,6 @@
 import { link, rename } from "node:fs/promises";
 import { writeFileAtomic } from "../kv/fs/atomic-file.js";
-import { asLocalFileError } from "../kv/fs/local-file.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 import { isVerified, recordVerification } from "../kv/verification-record.js";
 import { readSidecar, sidecarPath } from "../kv/sidecar.js";
 import type { CacheLayout } from "./cache-layout.js";

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { open, readFile, rename, stat, unlink, utimes } from "node:fs/promises";
 import { AbortError } from "../errors/abort-error.js";
-import { asLocalFileError } from "../kv/fs/local-file.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
+import { sleep } from "../util/sleep.js";
 import { isProcessAlive } from "./is-process-alive.js";
 
 /** A lock whose holder stopped refreshing it for this long is taken over (the holder refreshes it every quarter). */
@@ -43,7 +44,7 @@ export async function withRefLock<T>(path: string, fn: () => Promise<T>, options
       if (await rename(path, aside).then(() => true, () => false)) await unlink(aside).catch(() => undefined);
       continue;
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await sleep(POLL_MS);
   }
   const heartbeat = setInterval(() => {
     const now = new Date();

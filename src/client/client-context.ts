@@ -1,7 +1,8 @@
 import type { Client } from "openapi-fetch";
 import type { KvcdnLogger } from "../config/logger.js";
 import type { paths } from "../generated/schema.js";
-import type { FetchLike, ResolvedRetryOptions } from "./client-options.js";
+import type { ResolvedRetryOptions } from "../retry/retry-options.js";
+import type { FetchLike } from "./client-options.js";
 
 /** What every per-operation function needs from the client. Internal: it holds the credential. */
 export interface ClientContext {
@@ -20,7 +21,7 @@ export interface ClientContext {
   /** Retry policy. */
   retry: ResolvedRetryOptions;
   /** Default per-attempt timeout in ms, or false. */
-  timeoutMs: number | false;
+  timeout: number | false;
   /** Diagnostics sink. */
   logger: KvcdnLogger;
 }

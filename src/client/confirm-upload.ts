@@ -24,7 +24,7 @@ export async function confirmUpload(ctx: ClientContext, id: string, body: Confir
   const path = `/api/v1/artifacts/${encodeArtifactId(id)}/confirm-upload`;
   const { data } = await callApi(
     ctx,
-    { method: "POST", path, retry: "idempotent", signal: options.signal, timeout: options.timeout },
+    { method: "POST", path, retry: "idempotent", signal: options.signal, timeout: options.timeout, retryOptions: options.retry },
     (signal) =>
       ctx.api.POST("/api/v1/artifacts/{artifact_id}/confirm-upload", {
         params: { path: { artifact_id: id } },

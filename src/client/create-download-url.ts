@@ -27,7 +27,7 @@ export async function createDownloadUrl(ctx: ClientContext, id: string, options:
   const operation = `POST ${path}`;
   const { data, response } = await callApi(
     ctx,
-    { method: "POST", path, retry: "idempotent", signal: options.signal, timeout: options.timeout },
+    { method: "POST", path, retry: "idempotent", signal: options.signal, timeout: options.timeout, retryOptions: options.retry },
     (signal) => ctx.api.POST("/api/v1/artifacts/{artifact_id}/download-url", { params: { path: { artifact_id: id } }, signal }),
   );
   const o = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;

@@ -39,7 +39,7 @@ export async function createUploadUrl(ctx: ClientContext, body: UploadUrlRequest
   const path = "/api/v1/artifacts/upload-url";
   const { data, response } = await callApi(
     ctx,
-    { method: "POST", path, retry: "rate-limit-only", signal: options.signal, timeout: options.timeout },
+    { method: "POST", path, retry: "rate-limit-only", signal: options.signal, timeout: options.timeout, retryOptions: options.retry },
     // The generated type marks defaulted fields required; the service fills them in when absent.
     (signal) => ctx.api.POST(path, { body: body as UploadUrlWire, signal }),
   );

@@ -22,7 +22,7 @@ export async function deleteArtifact(ctx: ClientContext, id: string, options: Ca
   try {
     await callApi(
       ctx,
-      { method: "DELETE", path, retry: "idempotent", signal: options.signal, timeout: options.timeout, state },
+      { method: "DELETE", path, retry: "idempotent", signal: options.signal, timeout: options.timeout, retryOptions: options.retry, state },
       (signal) => ctx.api.DELETE("/api/v1/artifacts/{artifact_id}", { params: { path: { artifact_id: id } }, signal, parseAs: "text" }),
     );
   } catch (e) {

@@ -16,7 +16,7 @@ export async function getArtifact(ctx: ClientContext, id: string, options: CallO
   try {
     const { data, response } = await callApi(
       ctx,
-      { method: "GET", path, retry: "idempotent", signal: options.signal, timeout: options.timeout },
+      { method: "GET", path, retry: "idempotent", signal: options.signal, timeout: options.timeout, retryOptions: options.retry },
       (signal) => ctx.api.GET("/api/v1/artifacts/{artifact_id}", { params: { path: { artifact_id: id } }, signal }),
     );
     const artifact = normalizeArtifact(data);

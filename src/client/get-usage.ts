@@ -5,7 +5,7 @@ import type { ClientContext } from "./client-context.js";
 import type { CallOptions } from "./client-options.js";
 import { invalidResponse } from "./invalid-response.js";
 import { unsupportedRouteError } from "./unsupported-route-error.js";
-import { normalizeUsage, type Usage } from "./usage.js";
+import { normalizeUsage, type Usage } from "../errors/usage.js";
 
 /**
  * Storage usage of the caller's organization as `{used_bytes, quota_bytes, artifact_count, artifact_limit}`:
@@ -13,7 +13,7 @@ import { normalizeUsage, type Usage } from "./usage.js";
  * shape is mapped (docs/service-contract.md#quota-and-usage).
  */
 export async function getUsage(ctx: ClientContext, options: CallOptions = {}): Promise<Usage> {
-  const call = { retry: "idempotent" as const, signal: options.signal, timeout: options.timeout };
+  const call = { retry: "idempotent" as const, signal: options.signal, timeout: options.timeout, retryOptions: options.retry };
   let result: { data: unknown; response: Response };
   let path = "/api/v1/usage";
   try {

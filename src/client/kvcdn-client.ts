@@ -1,5 +1,4 @@
 import type { Client } from "openapi-fetch";
-import type { KvcdnLogger } from "../config/logger.js";
 import { defaultLogger } from "../config/logger.js";
 import { resolveConfig, type ResolvedConfig } from "../config/resolve-config.js";
 import type { paths } from "../generated/schema.js";
@@ -9,14 +8,8 @@ import { createApiMiddleware } from "./api-middleware.js";
 import { createOpenApiClient } from "./create-openapi-client.js";
 import type { Artifact, Visibility } from "./artifact.js";
 import type { ClientContext } from "./client-context.js";
-import {
-  DEFAULT_TIMEOUT_MS,
-  resolveRetryOptions,
-  type CallOptions,
-  type FetchLike,
-  type KvcdnClientOptions,
-  type ResolvedRetryOptions,
-} from "./client-options.js";
+import { DEFAULT_TIMEOUT_MS, type CallOptions, type FetchLike, type KvcdnClientOptions } from "./client-options.js";
+import { resolveRetryOptions, type ResolvedRetryOptions } from "../retry/retry-options.js";
 import { confirmUpload, type ConfirmUploadRequest } from "./confirm-upload.js";
 import { createDownloadUrl, type DownloadUrl } from "./create-download-url.js";
 import { createUploadUrl, type UploadUrl, type UploadUrlRequest } from "./create-upload-url.js";
@@ -26,12 +19,13 @@ import { getUsage } from "./get-usage.js";
 import { listArtifactPages, listArtifacts, type ArtifactPage, type ListArtifactsParams } from "./list-artifacts.js";
 import { publicUrl, type PublicUrlParams } from "./public-url.js";
 import { setVisibility } from "./set-visibility.js";
-import type { Usage } from "./usage.js";
+import type { Usage } from "../errors/usage.js";
 import { verifyApiKey, type Identity } from "./verify-api-key.js";
 import { downloadArtifact } from "../transfer/download-artifact.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "../transfer/download-options.js";
 import { uploadArtifact, type UploadedArtifact } from "../transfer/upload-artifact.js";
 import type { UploadOptions } from "../transfer/upload-options.js";
+import type { TransferClient } from "../transfer/transfer-client.js";
 
 /**
  * The typed KV Cache Store client. Create it with {@link createKvcdnClient}. Every method takes `signal` and
@@ -39,7 +33,7 @@ import type { UploadOptions } from "../transfer/upload-options.js";
  * Each method is a thin call into one per-operation module (src/client/<operation>.ts).
  * @example const client = createKvcdnClient(); for await (const a of client.list({ model: "Qwen/Qwen3-0.6B" })) console.log(a.id)
  */
-export class KvcdnClient {
+export class KvcdnClient implements TransferClient {
   /** Holds the credential; a private field so it never shows in `console.log(client)` or JSON. */
   readonly #ctx: ClientContext;
   /** The settings in force (without the key) and where each came from. */
@@ -68,7 +62,6 @@ export class KvcdnClient {
     const api = createOpenApiClient({ baseUrl: resolved.apiUrl, fetch: createApiFetch(baseFetch, apiOrigin) });
     api.use(createApiMiddleware({ apiOrigin, apiKey, logger }));
     this.api = api;
-    const timeoutMs = options.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : options.timeoutMs;
     this.#ctx = {
       api,
       apiUrl: resolved.apiUrl,
@@ -76,8 +69,8 @@ export class KvcdnClient {
       fetch: baseFetch,
       hasApiKey: apiKey !== undefined,
       secrets: [apiKey],
-      retry: resolveRetryOptions(options.retries),
-      timeoutMs,
+      retry: resolveRetryOptions(options.retry),
+      timeout: options.timeout === undefined ? DEFAULT_TIMEOUT_MS : options.timeout,
       logger,
     };
   }
@@ -102,19 +95,14 @@ export class KvcdnClient {
     return this.#ctx.fetch;
   }
 
-  /** The retry policy in force. */
+  /** The retry policy in force (calls and transfers use it unless they give their own `retry`). */
   get retry(): Readonly<ResolvedRetryOptions> {
     return this.#ctx.retry;
   }
 
   /** Default per-attempt timeout of API calls, in ms (`false`: none). */
-  get timeoutMs(): number | false {
-    return this.#ctx.timeoutMs;
-  }
-
-  /** Where diagnostics go. */
-  get logger(): KvcdnLogger {
-    return this.#ctx.logger;
+  get timeout(): number | false {
+    return this.#ctx.timeout;
   }
 
   /**

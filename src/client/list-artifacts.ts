@@ -72,7 +72,7 @@ export async function* listArtifactPages(ctx: ClientContext, params: ListArtifac
     if (offset !== undefined) query.offset = offset;
     const { data, response } = await callApi(
       ctx,
-      { method: "GET", path: LIST_PATH, retry: "idempotent", signal: params.signal, timeout: params.timeout },
+      { method: "GET", path: LIST_PATH, retry: "idempotent", signal: params.signal, timeout: params.timeout, retryOptions: params.retry },
       (signal) => ctx.api.GET(LIST_PATH, { params: { query }, signal }),
     );
     const body = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;

@@ -23,7 +23,7 @@ export async function setVisibility(ctx: ClientContext, id: string, visibility: 
     ({ data } = await callApi(
       ctx,
       // The same PATCH twice leaves the same state: safe to retry.
-      { method: "PATCH", path, retry: "idempotent", signal: options.signal, timeout: options.timeout },
+      { method: "PATCH", path, retry: "idempotent", signal: options.signal, timeout: options.timeout, retryOptions: options.retry },
       (signal) => ctx.api.PATCH("/api/v1/artifacts/{artifact_id}", { params: { path: { artifact_id: id } }, body: { visibility }, signal }),
     ));
   } catch (e) {

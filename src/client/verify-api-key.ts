@@ -23,7 +23,7 @@ export async function verifyApiKey(ctx: ClientContext, options: CallOptions = {}
   const path = "/api/v1/api-keys/verify";
   const { data, response } = await callApi(
     ctx,
-    { method: "POST", path, retry: "idempotent", signal: options.signal, timeout: options.timeout },
+    { method: "POST", path, retry: "idempotent", signal: options.signal, timeout: options.timeout, retryOptions: options.retry },
     (signal) => ctx.api.POST(path, { signal }),
   );
   if (typeof data !== "object" || data === null || Array.isArray(data)) {

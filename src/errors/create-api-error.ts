@@ -1,4 +1,4 @@
-import { normalizeUsage } from "../client/usage.js";
+import { normalizeUsage } from "./usage.js";
 import { AuthError } from "./auth-error.js";
 import { ConflictError } from "./conflict-error.js";
 import { describeErrorBody } from "./describe-error-body.js";

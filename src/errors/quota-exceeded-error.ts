@@ -1,4 +1,4 @@
-import type { Usage } from "../client/usage.js";
+import type { Usage } from "./usage.js";
 import { errorGuard } from "./error-guard.js";
 import { ForbiddenError } from "./forbidden-error.js";
 import type { HttpErrorOptions } from "./http-error.js";

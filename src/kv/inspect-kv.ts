@@ -1,6 +1,5 @@
-import { createReadStream } from "node:fs";
-import { createHash } from "node:crypto";
-import { onFile, openForRead } from "./fs/local-file.js";
+import { sha256File } from "../util/sha256-file.js";
+import { openForRead } from "./fs/local-file.js";
 import { kvLayout } from "./kv-layout.js";
 import { checkSidecarAgainstFile, headerMetadata } from "./kv-metadata.js";
 import type { SafetensorsDtype } from "./safetensors/dtype.js";
@@ -44,11 +43,7 @@ export async function inspectKv(path: string, options: { /** Hash the file when 
   });
   let sha256 = meta.sha256 ?? null;
   if (sha256 === null && options.sha256 === true) {
-    const hash = createHash("sha256");
-    await onFile(path, "read", async () => {
-      for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-    });
-    sha256 = hash.digest("hex");
+    sha256 = (await sha256File(path)).sha256;
   }
   return {
     model_name: meta.model_name,

@@ -3,7 +3,7 @@ import { Buffer } from "node:buffer";
 import { KvFormatError } from "../errors/kv-format-error.js";
 import { writeFileAtomic } from "./fs/atomic-file.js";
 import { parseQuantTarget } from "./quantize.js";
-import { asLocalFileError } from "./fs/local-file.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 import { jsonToPlain, parseStrictJson } from "./safetensors/strict-json.js";
 
 /** Who wrote a cache (`producer` extension). */

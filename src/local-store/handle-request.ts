@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { sleep } from "../util/sleep.js";
 import { sendApiError, sendS3Error, type Exchange } from "./exchange.js";
 import type { FaultTable } from "./faults.js";
 import type { RequestLog } from "./request-log.js";
@@ -11,20 +12,6 @@ const S3_CODES: Record<number, string> = { 429: "TooManyRequests", 500: "Interna
 const API_CODES: Record<number, string> = { 429: "rate_limited", 500: "internal_error", 502: "bad_gateway", 503: "service_unavailable" };
 
 const isStorage = (ex: Exchange): boolean => ex.kind === "put" || ex.kind === "get";
-
-/** Wait `ms`, or less if the store closes meanwhile. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
-}
 
 /**
  * Handle one HTTP request: route it, log it, apply an injected fault if one is pending for its kind, run the
@@ -58,7 +45,8 @@ export async function handleRequest(
   const ex: Exchange = { req, res, url, rawPath, params: match?.params ?? {}, kind, fault, requestId: randomBytes(8).toString("hex") };
   try {
     if (!match) return sendApiError(ex, 404, "not_found", `Route ${method}:${rawPath} not found`);
-    if (fault?.action === "delay") await sleep(fault.ms, deps.closing);
+    // A closing store cuts the delay short: the request is then answered (or dropped) at once.
+    if (fault?.action === "delay") await sleep(fault.ms, deps.closing).catch(() => undefined);
     if (fault?.action === "status") {
       const retryAfter = fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) };
       return isStorage(ex)

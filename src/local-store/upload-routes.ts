@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import type { components } from "../generated/schema.js";
+import { sha256File } from "../util/sha256-file.js";
+import { BLOB_CHUNK_BYTES } from "./constants.js";
 import { artifactIdParam } from "./artifact-id.js";
 import { authenticate } from "./authenticate.js";
 import { sendApiError, sendJson, type Exchange } from "./exchange.js";
-import { hashBlob } from "./hash-blob.js";
 import { orgUsage, refuseUpload, toWireUsage, type OrgUsage } from "./limits.js";
 import { expectNoBody, readJsonBody } from "./read-json-body.js";
 import type { StoreContext } from "./store-context.js";
@@ -138,13 +139,13 @@ export async function confirmUpload(ctx: StoreContext, ex: Exchange): Promise<vo
       actual: size,
     });
   }
-  const stored = await hashBlob(blob).catch(() => undefined);
+  const stored = await sha256File(blob, { chunkBytes: BLOB_CHUNK_BYTES }).catch(() => undefined);
   if (stored === undefined) return sendApiError(ex, 400, "artifact_data_not_found", "The stored object disappeared while being verified");
-  if (stored.size !== record.size_bytes || stored.sha256 !== record.checksum) {
-    return sendApiError(ex, 400, stored.size !== record.size_bytes ? "size_mismatch" : "sha256_mismatch",
+  if (stored.sizeBytes !== record.size_bytes || stored.sha256 !== record.checksum) {
+    return sendApiError(ex, 400, stored.sizeBytes !== record.size_bytes ? "size_mismatch" : "sha256_mismatch",
       "The stored object does not match the recorded checksum; the artifact stays pending, upload it again",
-      stored.size !== record.size_bytes
-        ? { expected: record.size_bytes, actual: stored.size }
+      stored.sizeBytes !== record.size_bytes
+        ? { expected: record.size_bytes, actual: stored.sizeBytes }
         : { expected: record.checksum, actual: stored.sha256 });
   }
 

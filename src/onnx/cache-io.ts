@@ -3,7 +3,7 @@ import { castKv } from "../kv/cast-kv.js";
 import { validateKvCache, type KvCache, type KvDtype, type KvTensor } from "../kv/kv-cache.js";
 import { dequantizeKv, type QuantizedKv } from "../kv/quantize.js";
 import type { KvTensorType } from "./describe-graph.js";
-import { importOnnxRuntime } from "./import-onnxruntime.js";
+import { importOnnxRuntime } from "../peers/import-onnxruntime.js";
 import type { OnnxModel } from "./load-model.js";
 import type { ModelDescription } from "./model-description.js";
 import type { PastState } from "./run-forward.js";

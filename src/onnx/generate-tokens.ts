@@ -2,7 +2,7 @@ import type { GeneratedToken, GenerationResult } from "./generation-stream.js";
 import type { OnnxModel } from "./load-model.js";
 import { runForward, runPrefill, type PastState } from "./run-forward.js";
 import { createSampler, type SamplingOptions } from "./sample-token.js";
-import { throwIfAborted } from "./throw-if-aborted.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 
 /** Decoding options shared by every generation entry point. */
 export interface DecodeOptions {
@@ -45,7 +45,7 @@ export async function* generateTokens(params: DecodeOptions & {
   const decode = (ids: number[]) => model.tokenizer.decode(ids, { skipSpecialTokens });
 
   const start = performance.now();
-  throwIfAborted(signal);
+  throwIfAborted(signal, "generation");
   const { past: seeded, inputIds } = await params.seed();
   const seedMs = performance.now() - start;
   let firstTokenMs = 0;
@@ -64,7 +64,7 @@ export async function* generateTokens(params: DecodeOptions & {
   let past = seeded;
   let input = inputIds;
   for (let step = 0; step < maxNewTokens; step++) {
-    throwIfAborted(signal);
+    throwIfAborted(signal, "generation");
     const { logits, present } =
       step === 0
         ? await runPrefill({

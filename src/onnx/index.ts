@@ -3,7 +3,7 @@
  * onnxruntime-node and @huggingface/transformers (tokenizer) are optional peers, loaded on first use.
  */
 export { VERSION } from "../version.js";
-export { importOnnxRuntime, type OnnxRuntime } from "./import-onnxruntime.js";
+export { importOnnxRuntime, type OnnxRuntime } from "../peers/import-onnxruntime.js";
 export { type ModelDtype, ONNX_FILE_SUFFIX, isModelDtype, onnxFileForDtype, fingerprintDtype } from "./model-dtype.js";
 export { type ModelFingerprint, FINGERPRINT_FIELDS } from "./model-fingerprint.js";
 export { readModelFolder, type ModelInfo, type ReadModelFolderOptions } from "./read-model-folder.js";

@@ -1,7 +1,7 @@
 import type { InferenceSession } from "onnxruntime-node";
 import { describeGraph, type GraphIo } from "./describe-graph.js";
 import { runForward, type PastState } from "./run-forward.js";
-import { importOnnxRuntime } from "./import-onnxruntime.js";
+import { importOnnxRuntime } from "../peers/import-onnxruntime.js";
 import { loadTokenizer, type Tokenizer } from "./load-tokenizer.js";
 import type { ModelDescription } from "./model-description.js";
 import { readModelFolder, type ModelInfo, type ReadModelFolderOptions } from "./read-model-folder.js";

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { importTransformers } from "../transformers/import-transformers.js";
+import { importTransformers } from "../peers/import-transformers.js";
 
 /** The two tokenizer operations kvcdn uses, with kvcdn-cli's special-token policy made explicit. */
 export interface Tokenizer {

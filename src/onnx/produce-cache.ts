@@ -7,7 +7,7 @@ import { pastToKv } from "./cache-io.js";
 import type { OnnxModel } from "./load-model.js";
 import type { ChatMessage, ChatTemplateOptions } from "./load-tokenizer.js";
 import { emptyPast, runPrefill } from "./run-forward.js";
-import { throwIfAborted } from "./throw-if-aborted.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 
 /** Options of {@link produceCache}: give `context` (text), `contextTokens` (ids) or `messages` (chat). */
 export interface ProduceCacheOptions {
@@ -78,7 +78,7 @@ export async function produceCache(options: ProduceCacheOptions): Promise<Produc
   if (tokens.length === 0) {
     throw new CacheInputError("the context has no tokens; give a non-empty context", { code: "empty_prompt" });
   }
-  throwIfAborted(signal);
+  throwIfAborted(signal, "generation");
   const start = performance.now();
   const { present } = await runPrefill({
     model,
@@ -89,7 +89,7 @@ export async function produceCache(options: ProduceCacheOptions): Promise<Produc
   });
   const prefillMs = performance.now() - start;
   const cache = pastToKv(model, present);
-  throwIfAborted(signal);
+  throwIfAborted(signal, "generation");
 
   const sidecar: Partial<KvSidecar> = {
     model_name: options.modelId ?? model.modelId,

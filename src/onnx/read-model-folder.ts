@@ -4,6 +4,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from "node:pat
 import { ModelFolderError } from "../errors/compatibility-error.js";
 import { architectureDigest } from "./architecture-digest.js";
 import { externalDataFiles, type ExternalDataFile } from "./external-data-files.js";
+import { sha256File } from "../util/sha256-file.js";
 import { fingerprintDtype, isModelDtype, ONNX_FILE_SUFFIX, onnxFileForDtype, type ModelDtype } from "./model-dtype.js";
 import type { ModelFingerprint } from "./model-fingerprint.js";
 import { weightsDigest } from "./weights-digest.js";
@@ -105,7 +106,7 @@ export async function readModelFolder(options: ReadModelFolderOptions): Promise<
   const config = parseJsonObject(configBytes, dir, "config.json");
   const generationBytes = await readFile(join(dir, "generation_config.json")).catch(() => undefined);
   const generationConfig = generationBytes ? parseJsonObject(generationBytes, dir, "generation_config.json") : {};
-  const tokenizerSha256 = await sha256File(join(dir, "tokenizer.json"));
+  const tokenizerSha256 = (await sha256File(join(dir, "tokenizer.json"))).sha256;
 
   const architectures = config["architectures"];
   const architecture =
@@ -217,10 +218,6 @@ async function isFile(path: string): Promise<boolean> {
 async function availableDtypes(dir: string): Promise<ModelDtype[]> {
   const files = new Set(await readdir(join(dir, "onnx")).catch(() => [] as string[]));
   return (Object.keys(ONNX_FILE_SUFFIX) as ModelDtype[]).filter((d) => files.has(basename(onnxFileForDtype(d))));
-}
-
-async function sha256File(path: string): Promise<string> {
-  return createHash("sha256").update(await readFile(path)).digest("hex");
 }
 
 function parseJsonObject(bytes: Buffer, dir: string, file: string): Record<string, unknown> {

@@ -1,8 +1,8 @@
 import type { Tensor } from "onnxruntime-node";
-import { importOnnxRuntime } from "./import-onnxruntime.js";
+import { importOnnxRuntime } from "../peers/import-onnxruntime.js";
 import type { OnnxModel } from "./load-model.js";
 import { f16ToF32 } from "../kv/float16.js";
-import { throwIfAborted } from "./throw-if-aborted.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 
 /**
  * Longest piece of a prompt run in one forward pass. onnx-community graphs return logits for every input position

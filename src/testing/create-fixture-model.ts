@@ -7,7 +7,7 @@ import { buildQwen3Graph, onnxInitializerDims, onnxInitializerName } from "./bui
 import { FixtureModelError } from "./fixture-model-error.js";
 import { resolveFixtureShape, type FixtureShape, type Qwen3Dims } from "./fixture-shapes.js";
 import { bf16Bytes, f32Bytes, fixtureWeightSpecs, generateFixtureWeight, transposedF32Bytes } from "./fixture-weights.js";
-import { loadOnnxEncoders, qwen3TokenizerFiles } from "./load-fixture-peers.js";
+import { loadOnnxEncoders, qwen3TokenizerFiles } from "../peers/load-fixture-peers.js";
 import {
   resolveLayout,
   usesExternalData,
@@ -20,6 +20,7 @@ import { BuilderVariantsWriter } from "./write-builder-variants.js";
 import { ONNX_FLOAT, type TensorMsg } from "./onnx-proto-types.js";
 import { qwen3ConfigJson, qwen3GenerationConfigJson } from "./qwen3-config-json.js";
 import { writeAt, writeBytes } from "./write-at.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 
 /** Above this many bytes of f32 weights the ONNX weights go to `onnx/model.onnx_data` (protobuf caps a file at 2 GiB). */
 export const EXTERNAL_DATA_THRESHOLD_BYTES = 1_500_000_000;
@@ -172,7 +173,7 @@ export async function createFixtureModel(options: CreateFixtureModelOptions): Pr
         dtype: "BF16",
         shape: spec.shape,
         load: async () => {
-          options.signal?.throwIfAborted();
+          throwIfAborted(options.signal, "Writing the fixture model");
           const values = generateFixtureWeight(spec, seed);
           options.transformWeight?.(spec.name, values, spec.shape);
           if (variantsWriter !== undefined) {
@@ -225,7 +226,7 @@ export async function createFixtureModel(options: CreateFixtureModelOptions): Pr
       await writeBytes(join(temp, "onnx", "model.onnx"), encoders.ModelProto.encode(model).finish());
     }
 
-    options.signal?.throwIfAborted();
+    throwIfAborted(options.signal, "Writing the fixture model");
     await moveIntoPlace(temp, dir, options.overwrite === true);
   } catch (e) {
     await dataFile?.close().catch(() => undefined);

@@ -7,7 +7,7 @@ import { builderVariantTensors, rotaryCacheTensors, type VariantTensor } from ".
 import { FixtureModelError } from "./fixture-model-error.js";
 import type { Qwen3Dims } from "./fixture-shapes.js";
 import type { FixtureWeightSpec } from "./fixture-weights.js";
-import type { OnnxEncoders } from "./load-fixture-peers.js";
+import type { OnnxEncoders } from "../peers/load-fixture-peers.js";
 import type { TensorMsg } from "./onnx-proto-types.js";
 import { writeAt, writeBytes } from "./write-at.js";
 

@@ -1,4 +1,4 @@
-import { throwIfAborted } from "./abort.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 
 /**
  * A byte semaphore shared by concurrent transfers: each reserves the buffer memory it is about to hold and waits,

@@ -1,8 +1,8 @@
-import type { Artifact, KvcdnClient } from "../client/index.js";
+import type { Artifact } from "../client/artifact.js";
+import type { CallOptions } from "../client/client-options.js";
+import type { DownloadUrl } from "../client/create-download-url.js";
 import { IntegrityError, isKvcdnError, ShardGroupError } from "../errors/index.js";
-import { throwIfAborted } from "./abort.js";
-import { resolveRetryOptions } from "./backoff.js";
-import { artifactChecksum, getArtifact, requestDownloadUrl, type DownloadTicket } from "./client-port.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { downloadShardGroup } from "./download-shard-group.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
 import { resolveDestination } from "./resolve-destination.js";
@@ -13,6 +13,8 @@ import { resolveDownloadSource, type ResolvedSource } from "./resolve-download-s
 import { groupTag, shardHintOf, shardInfoFromHeader } from "./shard-identity.js";
 import { removeStaleSidecar, sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-for-download.js";
 import { streamToFile, type ByteSource } from "./stream-to-file.js";
+import type { TransferClient } from "./transfer-client.js";
+import { callOptions, resolveTransferSettings } from "./transfer-settings.js";
 
 /**
  * Download an artifact to `dest` (a file path, or a directory that receives `<id>.kv`): a private artifact through
@@ -23,20 +25,20 @@ import { streamToFile, type ByteSource } from "./stream-to-file.js";
  * @example const { path, sha256 } = await downloadArtifact({ client, source: id, dest: "./caches/" })
  */
 export async function downloadArtifact(
-  params: DownloadOptions & { client?: KvcdnClient; source: DownloadSource; dest: string },
+  params: DownloadOptions & { client?: TransferClient; source: DownloadSource; dest: string },
 ): Promise<DownloadResult> {
   const { client, signal } = params;
   throwIfAborted(signal);
   const target = resolveDownloadSource(client, params.source);
-  const retry = resolveRetryOptions(params.retry);
+  const settings = resolveTransferSettings(client, params);
   const maxResumes = Math.max(0, params.maxResumes ?? 5);
   const fetch = params.fetch ?? client?.fetch;
 
   let artifact: Artifact | undefined;
   if (target.kind === "private") {
-    artifact = await getArtifact(client as KvcdnClient, target.id, signal);
+    artifact = await (client as TransferClient).get(target.id, callOptions(settings, signal));
   } else if (client !== undefined && client.hasApiKey && target.id !== undefined) {
-    artifact = await tryGetArtifact(client, target.id, signal);
+    artifact = await tryGetArtifact(client, target.id, callOptions(settings, signal));
   }
   const id = target.id;
   const dest = await resolveDestination({ dest: params.dest, id });
@@ -44,18 +46,19 @@ export async function downloadArtifact(
   // A shard (known by metadata.shard, or by its name where the service dropped metadata) is never handed back alone.
   const hint = params.reassemble === false ? undefined : shardHintOf(artifact);
   if (hint !== undefined && artifact !== undefined && client !== undefined) {
-    return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, hint, known: [artifact], dest, publicAccess: target.kind === "public", retry, maxResumes });
+    return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, hint, known: [artifact], dest, publicAccess: target.kind === "public", settings, maxResumes });
   }
 
   let source: ByteSource;
-  let ticket: DownloadTicket | undefined;
+  let ticket: DownloadUrl | undefined;
   if (target.kind === "private") {
-    const ticketNow = await requestDownloadUrl(client as KvcdnClient, target.id, signal);
+    const privateClient = client as TransferClient;
+    const ticketNow = await privateClient.createDownloadUrl(target.id, callOptions(settings, signal));
     ticket = ticketNow;
-    let current = ticketNow.url;
+    let current = ticketNow.download_url;
     source = {
       url: async (fresh) => {
-        if (fresh) current = (await requestDownloadUrl(client as KvcdnClient, target.id, signal)).url;
+        if (fresh) current = (await privateClient.createDownloadUrl(target.id, callOptions(settings, signal))).download_url;
         return current;
       },
     };
@@ -63,8 +66,8 @@ export async function downloadArtifact(
     source = { url: async () => target.url };
   }
 
-  const expectedSha256 = params.sha256?.toLowerCase() ?? artifactChecksum(artifact) ?? ticket?.checksum?.toLowerCase();
-  const sizeRaw = artifact?.size_bytes ?? ticket?.sizeBytes;
+  const expectedSha256 = params.sha256?.toLowerCase() ?? artifact?.checksum ?? ticket?.checksum?.toLowerCase() ?? undefined;
+  const sizeRaw = artifact?.size_bytes ?? ticket?.size_bytes;
   const expectedSize = typeof sizeRaw === "number" && Number.isSafeInteger(sizeRaw) && sizeRaw >= 0 ? sizeRaw : undefined;
   let staged: StagedSidecar | undefined;
   let verified = expectedSha256 !== undefined;
@@ -78,9 +81,9 @@ export async function downloadArtifact(
       signal,
       onProgress: params.onProgress,
       artifactId: id,
-      retry,
+      retry: settings.retry,
       maxResumes,
-      timeout: params.timeout,
+      transferTimeout: settings.transferTimeout,
       beforeCommit: async ({ sha256, sizeBytes, headers, tempPath }) => {
         if (expectedSha256 === undefined) {
           const served = headers.get("x-checksum-sha256")?.trim().toLowerCase();
@@ -113,7 +116,7 @@ export async function downloadArtifact(
     // listing that lost both metadata and name): rebuild the group when the caller can list it, else refuse.
     const hint = { index: e.info.index, count: e.info.count, groupTag: groupTag(e.info.group_id), groupId: e.info.group_id };
     if (client !== undefined && client.hasApiKey) {
-      return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, hint, known: artifact ? [artifact] : [], dest, publicAccess: target.kind === "public", retry, maxResumes });
+      return downloadShardGroup({ ...params, ...(fetch ? { fetch } : {}), client, hint, known: artifact ? [artifact] : [], dest, publicAccess: target.kind === "public", settings, maxResumes });
     }
     const others = Array.from({ length: e.info.count }, (_, i) => i + 1).filter((n) => n !== e.info.index + 1);
     throw new ShardGroupError(
@@ -135,9 +138,9 @@ function describeSource(target: ResolvedSource): string {
 }
 
 /** Metadata of a public artifact, when the caller's client can see it; a failure only means no metadata. */
-async function tryGetArtifact(client: KvcdnClient, id: string, signal: AbortSignal | undefined): Promise<Artifact | undefined> {
+async function tryGetArtifact(client: TransferClient, id: string, options: CallOptions): Promise<Artifact | undefined> {
   try {
-    return await getArtifact(client, id, signal);
+    return await client.get(id, options);
   } catch (e) {
     if (isKvcdnError(e) && e.name === "AbortError") throw e;
     return undefined;

@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import type { KvcdnClient } from "../client/index.js";
+import type { TransferClient } from "./transfer-client.js";
 import { LocalFileError } from "../errors/index.js";
 import { downloadArtifact } from "./download-artifact.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
@@ -15,7 +15,7 @@ import { resolveDownloadSource } from "./resolve-download-source.js";
  */
 export async function downloadMany(
   params: DownloadOptions & {
-    client?: KvcdnClient;
+    client?: TransferClient;
     sources: readonly DownloadSource[];
     dest: string;
     /** Downloads in flight at once. @default 4 */

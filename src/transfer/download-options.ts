@@ -1,6 +1,4 @@
-import type { TransferRetryOptions } from "./backoff.js";
 import type { TransferControl } from "./progress.js";
-import type { TimeoutOptions } from "./timeouts.js";
 
 /**
  * What to download: an artifact id (private, through download-url), a public CDN URL (no credentials), or the parts
@@ -15,12 +13,8 @@ export type DownloadSource = string | { orgSlug: string; projectSlug: string; id
 export interface DownloadOptions extends TransferControl {
   /** The SHA-256 the bytes must have. @default the artifact's checksum (or the CDN's `X-Checksum-Sha256`) */
   sha256?: string;
-  /** Backoff for busy storage (5xx, 429) and interrupted transfers. */
-  retry?: TransferRetryOptions;
   /** Resumptions (with `Range`) or restarts after interruptions, refused URLs and busy answers. @default 5 */
   maxResumes?: number;
-  /** Per-request timeout, scaled with the bytes still to come. @default { baseMs: 60_000, minBytesPerSecond: 262_144 } */
-  timeout?: TimeoutOptions;
   /** Write `<dest>.json` from the artifact's metadata (its sidecar, plus `sha256`). @default true */
   sidecar?: boolean;
   /** Rebuild a cache that was uploaded as layer-range shards into one `.kv` (given any shard's id). @default true */

@@ -1,14 +1,14 @@
 import { unlink } from "node:fs/promises";
-import type { Artifact, KvcdnClient } from "../client/index.js";
+import type { Artifact } from "../client/artifact.js";
+import type { CallOptions } from "../client/client-options.js";
 import { IntegrityError, ShardGroupError } from "../errors/index.js";
 import { atomicTempPath, createAtomicFile, type AtomicFile } from "../kv/fs/atomic-file.js";
 import { commitKvPair } from "../kv/fs/commit-kv-pair.js";
 import { readSafetensorsHeader } from "../kv/safetensors/read-safetensors-header.js";
 import type { SafetensorsHeader } from "../kv/safetensors/types.js";
 import { sidecarPath } from "../kv/sidecar.js";
-import { throwIfAborted } from "./abort.js";
-import type { ResolvedRetryOptions } from "./backoff.js";
-import { artifactChecksum, artifactMetadata, requestDownloadUrl } from "./client-port.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import type { DownloadOptions, DownloadResult } from "./download-options.js";
 import { findShardGroup } from "./find-shard-group.js";
 import { mergeKvShards } from "./merge-kv-shards.js";
@@ -17,7 +17,8 @@ import { emitProgress } from "./progress.js";
 import { groupTag, shardInfoFromHeader, shardInfoOf, sidecarFromHeader, type ShardHint } from "./shard-identity.js";
 import { sidecarForDownload } from "./sidecar-for-download.js";
 import { streamToFile, type ByteSource } from "./stream-to-file.js";
-import { wrapFileError } from "./wrap-file-error.js";
+import type { TransferClient } from "./transfer-client.js";
+import { callOptions, type TransferSettings } from "./transfer-settings.js";
 
 /**
  * Download every shard of the group `hint` describes (found by listing: `metadata.shard` where the service kept it,
@@ -29,18 +30,18 @@ import { wrapFileError } from "./wrap-file-error.js";
  */
 export async function downloadShardGroup(
   params: DownloadOptions & {
-    client: KvcdnClient;
+    client: TransferClient;
     hint: ShardHint;
     /** Artifacts already known to belong to the group (e.g. the one asked for). */
     known: Artifact[];
     dest: string;
     publicAccess: boolean;
-    retry: ResolvedRetryOptions;
+    settings: TransferSettings;
     maxResumes: number;
   },
 ): Promise<DownloadResult> {
-  const { client, dest, signal, hint } = params;
-  const { members } = await findShardGroup({ client, hint, known: params.known, signal });
+  const { client, dest, signal, hint, settings } = params;
+  const { members } = await findShardGroup({ client, hint, known: params.known, signal, settings });
 
   const shardFiles: string[] = [];
   const files: AtomicFile[] = [];
@@ -51,21 +52,21 @@ export async function downloadShardGroup(
       const shardPath = `${atomicTempPath(dest)}.shard`;
       shardFiles.push(shardPath);
       await streamToFile({
-        source: shardSource(client, artifact, params.publicAccess, signal),
+        source: shardSource(client, artifact, params.publicAccess, callOptions(settings, signal)),
         dest: shardPath,
-        expectedSha256: artifactChecksum(artifact),
+        expectedSha256: artifact.checksum ?? undefined,
         expectedSize: typeof artifact.size_bytes === "number" ? artifact.size_bytes : undefined,
         fetch: params.fetch,
         signal,
         onProgress: params.onProgress,
         artifactId: artifact.id,
-        retry: params.retry,
+        retry: settings.retry,
         maxResumes: params.maxResumes,
-        timeout: params.timeout,
+        transferTimeout: settings.transferTimeout,
       });
       headers.push(
         await readSafetensorsHeader(shardPath).catch((e: unknown) => {
-          throw wrapFileError(e, shardPath, "read");
+          throw asLocalFileError(e, shardPath, "read");
         }),
       );
     }
@@ -94,7 +95,7 @@ export async function downloadShardGroup(
     let sidecarFile: AtomicFile | undefined;
     if (params.sidecar !== false) {
       // The service's copy of the sidecar where it kept metadata, else the one the first shard carries in its header.
-      const stored = artifactMetadata(members[0]).sidecar;
+      const stored = members[0]?.metadata["sidecar"];
       const original = typeof stored === "object" && stored !== null ? (stored as Record<string, unknown>) : sidecarFromHeader(headers[0]?.metadata);
       let groupSidecar: Record<string, unknown> | undefined;
       if (original !== undefined) {
@@ -126,13 +127,13 @@ export async function downloadShardGroup(
 }
 
 /** Where one shard's bytes come from: its public URL when downloading publicly, else a (renewable) download URL. */
-function shardSource(client: KvcdnClient, artifact: Artifact, publicAccess: boolean, signal: AbortSignal | undefined): ByteSource {
+function shardSource(client: TransferClient, artifact: Artifact, publicAccess: boolean, call: CallOptions): ByteSource {
   const publicUrl = artifact.public_url;
   if (publicAccess && typeof publicUrl === "string") return { url: async () => publicUrl };
   let current: string | undefined;
   return {
     url: async (fresh) => {
-      if (fresh || current === undefined) current = (await requestDownloadUrl(client, artifact.id, signal)).url;
+      if (fresh || current === undefined) current = (await client.createDownloadUrl(artifact.id, call)).download_url;
       return current;
     },
   };

@@ -1,7 +1,8 @@
-import type { Artifact, KvcdnClient } from "../client/index.js";
+import type { Artifact } from "../client/artifact.js";
 import { ShardGroupError } from "../errors/index.js";
-import { listArtifacts } from "./client-port.js";
 import { isShardOf, shardHintOf, type ShardHint } from "./shard-identity.js";
+import type { TransferClient } from "./transfer-client.js";
+import { callOptions, type TransferSettings } from "./transfer-settings.js";
 
 /** The members of a shard group as a listing shows them: one artifact per index, in layer order. */
 export interface FoundShardGroup {
@@ -18,10 +19,12 @@ export interface FoundShardGroup {
  * @example const { members } = await findShardGroup({ client, hint: shardHintOf(artifact)! })
  */
 export async function findShardGroup(params: {
-  client: KvcdnClient;
+  client: TransferClient;
   hint: ShardHint;
   known?: Artifact[];
   signal?: AbortSignal | undefined;
+  /** The transfer's retry and timeout for the listing. @default the client's */
+  settings?: TransferSettings | undefined;
 }): Promise<FoundShardGroup> {
   const { hint } = params;
   const byIndex = new Map<number, Artifact[]>();
@@ -34,7 +37,8 @@ export async function findShardGroup(params: {
     const own = shardHintOf(a);
     if (own !== undefined) add(a, own.index);
   }
-  for await (const artifact of listArtifacts(params.client, params.signal)) {
+  const call = params.settings === undefined ? { signal: params.signal } : callOptions(params.settings, params.signal);
+  for await (const artifact of params.client.list(call)) {
     const own = shardHintOf(artifact);
     if (own !== undefined && isShardOf(artifact, hint)) add(artifact, own.index);
   }

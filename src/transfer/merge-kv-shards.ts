@@ -4,9 +4,9 @@ import { KvFormatError } from "../errors/index.js";
 import { prepareHeader } from "../kv/safetensors/prepare-header.js";
 import { readSafetensorsHeader } from "../kv/safetensors/read-safetensors-header.js";
 import type { SafetensorsDtype } from "../kv/safetensors/dtype.js";
-import { throwIfAborted } from "./abort.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { emitProgress, type ProgressCallback } from "./progress.js";
-import { wrapFileError } from "./wrap-file-error.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 
 const LAYER_TENSOR = /^([kv])_(0|[1-9]\d*)(_q|_s)?$/;
 const COPY_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -43,7 +43,7 @@ export async function mergeKvShards(params: {
   const write = async (bytes: Uint8Array) => {
     for (let off = 0; off < bytes.length; ) {
       const { bytesWritten } = await params.out.write(bytes, off, bytes.length - off, position).catch((e: unknown) => {
-        throw wrapFileError(e, params.outPath, "write");
+        throw asLocalFileError(e, params.outPath, "write");
       });
       off += bytesWritten;
       position += bytesWritten;

@@ -1,5 +1,5 @@
-import type { KvcdnClient } from "../client/index.js";
-import { artifactChecksum, deleteArtifact, listArtifacts } from "./client-port.js";
+import { isNotFoundError } from "../errors/not-found-error.js";
+import type { TransferClient } from "./transfer-client.js";
 
 /** How long a clean-up call (delete, list) may take; it runs even after the caller's signal fired. */
 export const CLEANUP_TIMEOUT_MS = 30_000;
@@ -26,9 +26,9 @@ export function untrackArtifact(id: string): void {
  * Delete an artifact an upload no longer wants (a pending orphan), with its own timeout so it runs even after an
  * abort. Returns false when it could not be deleted (the error is not thrown: it must not hide the upload's own).
  */
-export async function discardArtifact(client: KvcdnClient, id: string): Promise<boolean> {
+export async function discardArtifact(client: TransferClient, id: string): Promise<boolean> {
   try {
-    await deleteArtifact(client, id, AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
+    await deleteIfPresent(client, id, AbortSignal.timeout(CLEANUP_TIMEOUT_MS));
     return true;
   } catch {
     return false;
@@ -47,7 +47,7 @@ export const RECONCILE_SKEW_MS = 120_000;
  * Best effort: a failure to list or delete is swallowed.
  */
 export async function reconcileUploads(params: {
-  client: KvcdnClient;
+  client: TransferClient;
   sha256: string;
   sizeBytes: number;
   since: number;
@@ -57,18 +57,18 @@ export async function reconcileUploads(params: {
   const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
   try {
     const candidates: string[] = [];
-    for await (const artifact of listArtifacts(params.client, signal, { scope: "org" })) {
+    for await (const artifact of params.client.list({ scope: "org", signal })) {
       const { id } = artifact;
       if (id === params.keep || ACTIVE.has(id)) continue;
       if (artifact.status === "ready") continue;
-      if (artifactChecksum(artifact) !== params.sha256 || artifact.size_bytes !== params.sizeBytes) continue;
+      if (artifact.checksum !== params.sha256 || artifact.size_bytes !== params.sizeBytes) continue;
       const created = artifact.created_at === null ? Number.NaN : Date.parse(artifact.created_at);
       if (Number.isNaN(created) || created < params.since - RECONCILE_SKEW_MS) continue;
       candidates.push(id);
     }
     for (const id of candidates) {
       try {
-        await deleteArtifact(params.client, id, signal);
+        await deleteIfPresent(params.client, id, signal);
         deleted.push(id);
       } catch {
         // best effort
@@ -78,4 +78,13 @@ export async function reconcileUploads(params: {
     // best effort: listing failed
   }
   return deleted;
+}
+
+/** Delete an artifact; "already gone" (404) counts as success. */
+async function deleteIfPresent(client: TransferClient, id: string, signal: AbortSignal): Promise<void> {
+  try {
+    await client.delete(id, { signal });
+  } catch (e) {
+    if (!isNotFoundError(e)) throw e;
+  }
 }

@@ -6,7 +6,7 @@ import { readSafetensorsHeader } from "../kv/safetensors/read-safetensors-header
 import type { SafetensorsTensorInfo } from "../kv/safetensors/types.js";
 import { shardHeaderMetadata } from "./shard-identity.js";
 import type { UploadBody } from "./upload-body.js";
-import { wrapFileError } from "./wrap-file-error.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 
 /** One PUT may carry at most this much (S3's single-PUT limit, 5 GiB). */
 export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
@@ -71,7 +71,7 @@ export async function planKvShards(params: {
   const { file, maxPutBytes } = params;
   const groupId = params.groupId ?? randomUUID();
   const header = await readSafetensorsHeader(file).catch((e: unknown) => {
-    throw wrapFileError(e, file, "read");
+    throw asLocalFileError(e, file, "read");
   });
   const refuse = (why: string) =>
     new FileTooLargeError(`${file} (${header.fileSize} bytes) is over the ${maxPutBytes}-byte single-PUT limit and cannot be sharded: ${why}`, header.fileSize, maxPutBytes);
@@ -92,7 +92,7 @@ export async function planKvShards(params: {
   // The rebuilt file must be byte-identical to the source, or the group checksum could never verify.
   const canonical = prepareHeader(header.tensors);
   const handle = await open(file, "r").catch((e: unknown) => {
-    throw wrapFileError(e, file, "open");
+    throw asLocalFileError(e, file, "open");
   });
   try {
     const actual = new Uint8Array(canonical.header.length);

@@ -1,4 +1,7 @@
 import type { FetchLike } from "../client/client-options.js";
+import type { RetryOptions } from "../retry/retry-options.js";
+import type { TransferTimeoutOptions } from "./transfer-timeout.js";
+
 /** The step of a transfer a progress event reports on. */
 export type TransferPhase = "hashing" | "uploading" | "confirming" | "downloading" | "verifying";
 
@@ -30,6 +33,20 @@ export interface TransferControl {
   fetch?: FetchLike;
   /** Receives typed progress events. */
   onProgress?: ProgressCallback;
+  /**
+   * Retry policy of every request of the transfer (API calls, PUTs, GETs), or a number for `{ limit }`; fields not
+   * given come from the client's `retry`. Each request has one retry loop: a persistent 429 costs `limit + 1` calls.
+   * @default the client's `retry`
+   */
+  retry?: number | RetryOptions;
+  /** Per-attempt timeout of the transfer's API calls in ms (`false`: none). @default the client's `timeout` (30000) */
+  timeout?: number | false;
+  /**
+   * Timeout of each storage request (PUT, GET, and confirm-upload, which re-reads the object), scaled with its
+   * bytes; `false` for none.
+   * @default { baseMs: 60_000, minBytesPerSecond: 262_144 }
+   */
+  transferTimeout?: TransferTimeoutOptions | false;
 }
 
 /** Call a progress callback without letting it break the transfer. */

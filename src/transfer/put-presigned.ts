@@ -1,6 +1,9 @@
 import type { FetchLike } from "../client/client-options.js";
 import { NetworkError, parseRetryAfter, type KvcdnError, isKvcdnError } from "../errors/index.js";
-import { classifyAbort, deadlineSignal, throwIfAborted } from "./abort.js";
+import { classifyAbort } from "../util/classify-abort.js";
+import { deadlineSignal } from "../util/deadline-signal.js";
+import { networkReason } from "../util/network-reason.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { fetchWithoutCredentials } from "./fetch-without-credentials.js";
 import { presignedHeaders } from "./presigned-headers.js";
 import { storageError } from "./storage-error.js";
@@ -34,8 +37,8 @@ export async function putPresigned(params: {
   uploadHeaders?: Record<string, string> | undefined;
   fetch?: FetchLike | undefined;
   signal?: AbortSignal | undefined;
-  /** Abort this PUT after so many ms (the caller scales it with the size). */
-  timeoutMs: number;
+  /** Abort this PUT after so many ms, or `false` for never (the caller scales it with the size). */
+  timeoutMs: number | false;
   /** Called with the running count of bytes handed to the connection. */
   onBytes?: (bytes: number) => void;
 }): Promise<PutOutcome> {
@@ -95,7 +98,7 @@ export async function putPresigned(params: {
     return { ok: false, retry: "never", error };
   } catch (e) {
     if (fileError !== undefined && !(isKvcdnError(fileError) && fileError.name === "AbortError")) throw fileError;
-    const classified = classifyAbort(e, signal, { signal: deadline.timeout, ms: params.timeoutMs, what: "The upload PUT" });
+    const classified = classifyAbort(e, { signal, what: "The upload PUT", deadline: { signal: deadline.timeout, ms: params.timeoutMs } });
     if (isKvcdnError(classified) && classified.name === "AbortError") throw classified;
     if (isKvcdnError(classified)) return { ok: false, retry: "fresh-url", error: classified };
     return {
@@ -108,11 +111,4 @@ export async function putPresigned(params: {
     // Give the body's reserved read buffers back even when fetch dropped the stream without cancelling it.
     for (const chunks of readers) await chunks.return(undefined).catch(() => undefined);
   }
-}
-
-/** The most specific reason a fetch failed (undici hides it in `cause`). */
-export function networkReason(e: unknown): string {
-  const cause = (e as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (cause && typeof cause.code === "string") return `${cause.code}${typeof cause.message === "string" ? ` (${cause.message})` : ""}`;
-  return e instanceof Error ? e.message : String(e);
 }

@@ -1,7 +1,7 @@
 import { readKvMetadata } from "../kv/read-kv-metadata.js";
 import { readSidecar } from "../kv/sidecar.js";
 import type { KvFacts } from "./build-upload-request.js";
-import { wrapFileError } from "./wrap-file-error.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 
 /**
  * What an upload declares about a `.kv`: the facts from its sidecar, or from its header when there is none
@@ -9,10 +9,10 @@ import { wrapFileError } from "./wrap-file-error.js";
  */
 export async function readUploadFacts(file: string): Promise<{ facts: KvFacts; sidecar: Record<string, unknown> | undefined }> {
   const sidecar = await readSidecar(file).catch((e: unknown) => {
-    throw wrapFileError(e, `${file}.json`, "read");
+    throw asLocalFileError(e, `${file}.json`, "read");
   });
   const meta = await readKvMetadata(file).catch((e: unknown) => {
-    throw wrapFileError(e, file, "read");
+    throw asLocalFileError(e, file, "read");
   });
   const facts: KvFacts = {
     model_name: meta.model_name,

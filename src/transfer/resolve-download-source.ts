@@ -1,4 +1,4 @@
-import type { KvcdnClient } from "../client/index.js";
+import type { TransferClient } from "./transfer-client.js";
 import { KvcdnError } from "../errors/index.js";
 import type { DownloadSource } from "./download-options.js";
 
@@ -13,7 +13,7 @@ export type ResolvedSource = { kind: "private"; id: string } | { kind: "public";
  * URL, anything else is an artifact id.
  * @example resolveDownloadSource(client, "https://x.kvcdn.io/acme/default/3f1c…") // { kind: "public", … }
  */
-export function resolveDownloadSource(client: KvcdnClient | undefined, source: DownloadSource): ResolvedSource {
+export function resolveDownloadSource(client: TransferClient | undefined, source: DownloadSource): ResolvedSource {
   if (typeof source === "object" && source !== null) {
     if (client === undefined) throw new KvcdnError("A client is needed to build a CDN URL from org, project and id", { code: "invalid_source" });
     return { kind: "public", url: client.publicUrl(source), id: source.id };

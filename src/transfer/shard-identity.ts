@@ -1,4 +1,4 @@
-import type { Artifact } from "../client/index.js";
+import type { Artifact } from "../client/artifact.js";
 import type { ShardInfo } from "./plan-kv-shards.js";
 
 /**

@@ -1,9 +1,8 @@
 import { open, rename, unlink } from "node:fs/promises";
-import type { Artifact } from "../client/index.js";
+import type { Artifact } from "../client/artifact.js";
 import { formatSidecar, readSidecar, sidecarPath, type KvSidecar } from "../kv/sidecar.js";
-import { artifactMetadata } from "./client-port.js";
-import { tempPathFor } from "./stream-to-file.js";
-import { wrapFileError } from "./wrap-file-error.js";
+import { tempPathFor } from "./part-file.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 
 /**
  * The sidecar to write beside a downloaded `.kv`: the one stored in the artifact's `metadata.sidecar` (with `sha256`
@@ -18,7 +17,7 @@ export function sidecarForDownload(params: {
   sidecar?: Record<string, unknown> | undefined;
 }): string | undefined {
   const { artifact } = params;
-  const stored = params.sidecar ?? artifactMetadata(artifact).sidecar;
+  const stored = params.sidecar ?? artifact?.metadata["sidecar"];
   const a = (artifact ?? {}) as Record<string, unknown>;
   let candidate: Record<string, unknown> | undefined;
   if (typeof stored === "object" && stored !== null && !Array.isArray(stored)) {
@@ -55,7 +54,7 @@ export async function stageSidecar(kvPath: string, text: string): Promise<Staged
   const path = sidecarPath(kvPath);
   const temp = tempPathFor(path);
   const handle = await open(temp, "wx").catch((e: unknown) => {
-    throw wrapFileError(e, path, "create a temporary file beside");
+    throw asLocalFileError(e, path, "create a temporary file beside");
   });
   try {
     await handle.writeFile(text, "utf8");
@@ -63,7 +62,7 @@ export async function stageSidecar(kvPath: string, text: string): Promise<Staged
   } catch (e) {
     await handle.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
-    throw wrapFileError(e, path, "write");
+    throw asLocalFileError(e, path, "write");
   }
   await handle.close();
   let done = false;
@@ -72,7 +71,7 @@ export async function stageSidecar(kvPath: string, text: string): Promise<Staged
     async commit() {
       done = true;
       await rename(temp, path).catch((e: unknown) => {
-        throw wrapFileError(e, path, "write");
+        throw asLocalFileError(e, path, "write");
       });
     },
     async abort() {

@@ -1,4 +1,4 @@
-import type { KvcdnClient } from "../client/index.js";
+import type { TransferClient } from "./transfer-client.js";
 import { downloadArtifact } from "./download-artifact.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
 import type { TransferProgress } from "./progress.js";
@@ -19,7 +19,7 @@ const both =
  * @example for await (const e of uploadArtifactEvents({ client, file })) if (e.phase === "done") console.log(e.result.id)
  */
 export function uploadArtifactEvents(
-  params: UploadOptions & { client: KvcdnClient; file: string },
+  params: UploadOptions & { client: TransferClient; file: string },
 ): AsyncGenerator<TransferEvent<UploadedArtifact>, void, undefined> {
   return transferEvents(({ onProgress, signal }) => uploadArtifact({ ...params, signal, onProgress: both(params.onProgress, onProgress) }), params.signal);
 }
@@ -30,7 +30,7 @@ export function uploadArtifactEvents(
  * @example for await (const e of downloadArtifactEvents({ client, source: id, dest: "ctx.kv" })) console.log(e.phase)
  */
 export function downloadArtifactEvents(
-  params: DownloadOptions & { client?: KvcdnClient; source: DownloadSource; dest: string },
+  params: DownloadOptions & { client?: TransferClient; source: DownloadSource; dest: string },
 ): AsyncGenerator<TransferEvent<DownloadResult>, void, undefined> {
   return transferEvents(({ onProgress, signal }) => downloadArtifact({ ...params, signal, onProgress: both(params.onProgress, onProgress) }), params.signal);
 }

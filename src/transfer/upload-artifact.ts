@@ -1,14 +1,15 @@
-import type { Artifact, KvcdnClient } from "../client/index.js";
+import type { Artifact } from "../client/artifact.js";
 import { FileTooLargeError, isShardGroupError, ShardGroupError } from "../errors/index.js";
-import { throwIfAborted } from "./abort.js";
-import { resolveRetryOptions } from "./backoff.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { buildUploadRequest } from "./build-upload-request.js";
 import { findShardGroup } from "./find-shard-group.js";
 import { discardArtifact } from "./orphans.js";
 import { MAX_SINGLE_PUT_BYTES, planKvShards, type ShardInfo } from "./plan-kv-shards.js";
-import { HASH_CHUNK_BYTES } from "./hash-file.js";
+import { HASH_CHUNK_BYTES } from "../util/sha256-file.js";
 import { readUploadFacts } from "./read-upload-facts.js";
 import { groupTag, parseShardName, shardHintOf } from "./shard-identity.js";
+import type { TransferClient } from "./transfer-client.js";
+import { resolveTransferSettings } from "./transfer-settings.js";
 import { hashBody, stampFile, wholeFileBody } from "./upload-body.js";
 import { uploadBodyToArtifact, type UploadPolicy } from "./upload-body-to-artifact.js";
 import type { UploadOptions } from "./upload-options.js";
@@ -44,10 +45,10 @@ export const isShardGroup = (uploaded: UploadedArtifact): uploaded is UploadedSh
  * which is then looked up again through the service's listing; the result is the group ({@link UploadedShardGroup}).
  * @example const artifact = await uploadArtifact({ client, file: "ctx.kv", name: "Qwen system prompt", onProgress: console.log })
  */
-export async function uploadArtifact(params: UploadOptions & { client: KvcdnClient; file: string }): Promise<UploadedArtifact> {
+export async function uploadArtifact(params: UploadOptions & { client: TransferClient; file: string }): Promise<UploadedArtifact> {
   const { client, file, signal, onProgress } = params;
   throwIfAborted(signal);
-  const policy = uploadPolicy(params);
+  const policy = uploadPolicy(client, params);
   const stamp = await stampFile(file);
   const { facts, sidecar } = await readUploadFacts(file);
   const maxPutBytes = params.maxPutBytes ?? MAX_SINGLE_PUT_BYTES;
@@ -142,13 +143,12 @@ export async function uploadArtifact(params: UploadOptions & { client: KvcdnClie
   }
 }
 
-/** The resolved policy of an upload. */
-export function uploadPolicy(options: UploadOptions): UploadPolicy {
+/** The resolved policy of an upload: its options over the client's settings. */
+export function uploadPolicy(client: TransferClient, options: UploadOptions): UploadPolicy {
   return {
-    retry: resolveRetryOptions(options.retry),
+    ...resolveTransferSettings(client, options),
     maxUrlRefreshes: Math.max(0, options.maxUrlRefreshes ?? 3),
     maxReuploads: Math.max(0, options.maxReuploads ?? 2),
-    timeout: options.timeout,
     presignedTtlMs: options.presignedTtlMs ?? 300_000,
     urlSafetyMarginMs: options.urlSafetyMarginMs ?? 15_000,
   };

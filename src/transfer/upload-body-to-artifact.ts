@@ -1,5 +1,5 @@
 import type { FetchLike } from "../client/client-options.js";
-import type { Artifact, KvcdnClient } from "../client/index.js";
+import type { Artifact } from "../client/artifact.js";
 import {
   IntegrityError,
   KvcdnError,
@@ -11,24 +11,26 @@ import {
   isRateLimitError,
   isTimeoutError,
 } from "../errors/index.js";
-import { awaitOrAbort, throwIfAborted, sleep } from "./abort.js";
-import { backoffDelay, type ResolvedRetryOptions } from "./backoff.js";
+import { sleep } from "../util/sleep.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
+import { awaitOrAbort } from "./await-or-abort.js";
+import { backoffDelay } from "../retry/backoff-delay.js";
 import type { UploadRequestBody } from "./build-upload-request.js";
-import { artifactChecksum, confirmUpload, requestUploadUrl, type UploadTicket } from "./client-port.js";
 import { CLEANUP_TIMEOUT_MS, discardArtifact, reconcileUploads, trackArtifact, untrackArtifact } from "./orphans.js";
 import { emitProgress, type ProgressCallback } from "./progress.js";
 import { putPresigned } from "./put-presigned.js";
-import { transferTimeoutMs, type TimeoutOptions } from "./timeouts.js";
+import { requestUploadUrl, type UploadTicket } from "./request-upload-url.js";
+import type { TransferClient } from "./transfer-client.js";
+import { longerTimeout, type TransferSettings } from "./transfer-settings.js";
+import { transferTimeoutMs } from "./transfer-timeout.js";
 import { assertUnchanged, type FileStamp, type UploadBody } from "./upload-body.js";
 
 /** Bounds and clocks of one upload, every default filled in. */
-export interface UploadPolicy {
-  retry: ResolvedRetryOptions;
+export interface UploadPolicy extends TransferSettings {
   /** Fresh upload URLs after a refused, expired or broken PUT (each one a new artifact; the old one is deleted). */
   maxUrlRefreshes: number;
   /** Re-uploads after confirm-upload found the stored bytes wrong. */
   maxReuploads: number;
-  timeout: TimeoutOptions | undefined;
   /** How long a presigned URL lives at most, whatever `expires_at` says (the deployed service signs 300 s). */
   presignedTtlMs: number;
   /** A URL closer than this to its deadline is replaced before a PUT starts. */
@@ -61,7 +63,7 @@ function isConfirmMismatch(e: unknown): boolean {
  * ready artifact and failure none.
  */
 export async function uploadBodyToArtifact(params: {
-  client: KvcdnClient;
+  client: TransferClient;
   body: UploadBody;
   request: UploadRequestBody;
   stamp: FileStamp;
@@ -83,7 +85,7 @@ export async function uploadBodyToArtifact(params: {
       try {
         // Not cut by the caller's signal: an upload-url call cut mid-flight may still create an artifact we would never
         // hear of. On abort, wait for its answer (the client's own timeout bounds it) and delete what it created.
-        const call = requestUploadUrl({ client, body: request, signal: undefined, presignedTtlMs: policy.presignedTtlMs });
+        const call = requestUploadUrl({ client, body: request, presignedTtlMs: policy.presignedTtlMs, timeout: policy.timeout });
         const ticket = await awaitOrAbort(call, signal, async (late) => {
           const lateTicket = await late.catch(() => undefined);
           if (lateTicket !== undefined) await discardArtifact(client, lateTicket.artifactId);
@@ -98,12 +100,12 @@ export async function uploadBodyToArtifact(params: {
         const unknownOutcome = wait === undefined && maybeCreated(e);
         if (unknownOutcome) uncertain = true;
         const retryable = wait !== undefined || unknownOutcome;
-        const tooLong = wait?.retryAfterMs !== undefined && wait.retryAfterMs > policy.retry.maxRetryAfterMs;
-        if (!retryable || tooLong || attempt >= policy.retry.retries || signal?.aborted) {
+        const tooLong = wait?.retryAfterMs !== undefined && wait.retryAfterMs > policy.retry.maxRetryAfter;
+        if (!retryable || tooLong || attempt >= policy.retry.limit || signal?.aborted) {
           if (uncertain) await reconcileUploads({ client, sha256, sizeBytes: body.sizeBytes, since, keep: undefined });
           throw e;
         }
-        await sleep(backoffDelay({ ...policy.retry, attempt, retryAfterMs: wait?.retryAfterMs }), signal).catch(async (abort: unknown) => {
+        await sleep(backoffDelay(policy.retry, { attempt: attempt + 1, retryAfterMs: wait?.retryAfterMs }), signal).catch(async (abort: unknown) => {
           if (uncertain) await reconcileUploads({ client, sha256, sizeBytes: body.sizeBytes, since, keep: undefined });
           throw abort;
         });
@@ -143,18 +145,18 @@ export async function uploadBodyToArtifact(params: {
         uploadHeaders: ticket.uploadHeaders,
         fetch: params.fetch,
         signal,
-        timeoutMs: transferTimeoutMs(policy.timeout, body.sizeBytes),
+        timeoutMs: transferTimeoutMs(policy.transferTimeout, body.sizeBytes),
         onBytes: (bytes) => emitProgress(onProgress, { ...progress, phase: "uploading", bytes, totalBytes: body.sizeBytes }),
       });
       if (!outcome.ok) {
-        const tooLong = outcome.retryAfterMs !== undefined && outcome.retryAfterMs > policy.retry.maxRetryAfterMs;
-        if (outcome.retry === "backoff" && backoffs < policy.retry.retries && !tooLong) {
-          await sleep(backoffDelay({ ...policy.retry, attempt: backoffs, retryAfterMs: outcome.retryAfterMs }), signal);
+        const tooLong = outcome.retryAfterMs !== undefined && outcome.retryAfterMs > policy.retry.maxRetryAfter;
+        if (outcome.retry === "backoff" && backoffs < policy.retry.limit && !tooLong) {
+          await sleep(backoffDelay(policy.retry, { attempt: backoffs + 1, retryAfterMs: outcome.retryAfterMs }), signal);
           backoffs++;
           continue;
         }
         if ((outcome.retry === "fresh-url" || outcome.retry === "backoff") && refreshes < policy.maxUrlRefreshes && !tooLong) {
-          await sleep(backoffDelay({ ...policy.retry, attempt: refreshes }), signal);
+          await sleep(backoffDelay(policy.retry, { attempt: refreshes + 1 }), signal);
           refreshes++;
           ticket = await replace(ticket);
           continue;
@@ -168,10 +170,11 @@ export async function uploadBodyToArtifact(params: {
       let mismatch: unknown;
       try {
         // The service re-reads the whole object to check it: give confirm a timeout that grows with the size too.
-        const timeout = transferTimeoutMs(policy.timeout, body.sizeBytes);
-        artifact = await confirmUpload({ client, id: ticket.artifactId, sizeBytes: body.sizeBytes, sha256, signal, timeout });
-        const stored = artifactChecksum(artifact);
-        if (stored !== undefined && stored !== sha256) {
+        const timeout = longerTimeout(policy.timeout, transferTimeoutMs(policy.transferTimeout, body.sizeBytes));
+        const confirmBody = { size_bytes: body.sizeBytes, checksum: sha256, digest: sha256 };
+        artifact = await client.confirmUpload(ticket.artifactId, confirmBody, { signal, timeout, retry: policy.retry });
+        const stored = artifact.checksum;
+        if (stored !== null && stored !== sha256) {
           mismatch = new IntegrityError(`The store recorded SHA-256 ${stored}, expected ${sha256}`, { expected: sha256, actual: stored });
         }
       } catch (e) {
@@ -198,7 +201,7 @@ export async function uploadBodyToArtifact(params: {
 }
 
 /** A quota error with the usage figures: taken from the error body, else asked of the service (best effort). */
-async function withUsage(client: KvcdnClient, error: QuotaExceededError): Promise<QuotaExceededError> {
+async function withUsage(client: TransferClient, error: QuotaExceededError): Promise<QuotaExceededError> {
   if (error.usage !== undefined) return error;
   try {
     const usage = await client.usage({ signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) });

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { LocalFileError } from "../errors/index.js";
-import { throwIfAborted } from "./abort.js";
+import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { fileReadBudget, type ByteBudget } from "./byte-budget.js";
 import { emitProgress, type ProgressCallback } from "./progress.js";
-import { wrapFileError } from "./wrap-file-error.js";
+import { asLocalFileError } from "../util/as-local-file-error.js";
 
 /** A piece of an upload body: bytes in memory (a shard's header) or a byte range `[start, end)` of a file. */
 export type BodySegment = { data: Uint8Array } | { file: string; start: number; end: number };
@@ -50,7 +50,7 @@ export async function* readBody(
       let handle = handles.get(segment.file);
       if (handle === undefined) {
         handle = await open(segment.file, "r").catch((e: unknown) => {
-          throw wrapFileError(e, segment.file, "open");
+          throw asLocalFileError(e, segment.file, "open");
         });
         handles.set(segment.file, handle);
       }
@@ -59,7 +59,7 @@ export async function* readBody(
         const length = Math.min(chunkBytes, segment.end - position);
         const buffer = shared ?? Buffer.allocUnsafe(length);
         const { bytesRead } = await handle.read(buffer, 0, length, position).catch((e: unknown) => {
-          throw wrapFileError(e, segment.file, "read");
+          throw asLocalFileError(e, segment.file, "read");
         });
         if (bytesRead === 0) {
           throw new LocalFileError(`${segment.file} became shorter while it was being read`, segment.file, { code: "file_changed" });
@@ -102,7 +102,7 @@ export interface FileStamp {
 /** Stat a file into a {@link FileStamp}. */
 export async function stampFile(file: string): Promise<FileStamp> {
   const info = await stat(file).catch((e: unknown) => {
-    throw wrapFileError(e, file, "stat");
+    throw asLocalFileError(e, file, "stat");
   });
   if (!info.isFile()) throw new LocalFileError(`${file} is not a regular file`, file, { code: "EISDIR" });
   return { size: info.size, mtimeMs: info.mtimeMs };

@@ -1,4 +1,4 @@
-import type { KvcdnClient } from "../client/index.js";
+import type { TransferClient } from "./transfer-client.js";
 import { DEFAULT_CONCURRENCY, mapSettled, type SettledItem } from "./map-settled.js";
 import { uploadArtifact, type UploadedArtifact } from "./upload-artifact.js";
 import type { UploadOptions } from "./upload-options.js";
@@ -14,7 +14,7 @@ export type UploadItem = string | ({ file: string } & Pick<UploadOptions, "name"
  */
 export async function uploadMany(
   params: UploadOptions & {
-    client: KvcdnClient;
+    client: TransferClient;
     files: readonly UploadItem[];
     /** Uploads in flight at once. @default 4 */
     concurrency?: number;

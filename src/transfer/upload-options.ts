@@ -1,6 +1,4 @@
-import type { TransferRetryOptions } from "./backoff.js";
 import type { TransferControl } from "./progress.js";
-import type { TimeoutOptions } from "./timeouts.js";
 
 /**
  * Options of an upload (`uploadArtifact`, `client.upload`, `uploadMany`). Every bound is an option.
@@ -17,14 +15,10 @@ export interface UploadOptions extends TransferControl {
   model?: string;
   /** Extra fields merged into the artifact's `metadata` (kvcdn's own fields win). */
   metadata?: Record<string, unknown>;
-  /** Backoff for busy storage and API (5xx, 429, dropped connections). */
-  retry?: TransferRetryOptions;
   /** Fresh upload URLs after a refused, expired or broken PUT; each replaces (and deletes) a pending artifact. @default 3 */
   maxUrlRefreshes?: number;
   /** Whole re-uploads after confirm-upload found the stored bytes wrong. @default 2 */
   maxReuploads?: number;
-  /** Per-PUT timeout, scaled with the size. @default { baseMs: 60_000, minBytesPerSecond: 262_144 } */
-  timeout?: TimeoutOptions;
   /** Largest single PUT in bytes; larger `.kv` files are sharded by layer range (or refused). @default MAX_SINGLE_PUT_BYTES (5 GiB) */
   maxPutBytes?: number;
   /** Split files over `maxPutBytes` into layer-range shards; `false` refuses them with `FileTooLargeError`. @default true */

@@ -8,7 +8,7 @@ import { longestCommonPrefix, reusablePrefix } from "../onnx/longest-common-pref
 import type { ModelDescription } from "../onnx/model-description.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { describeTransformersModel } from "./describe-transformers-model.js";
-import { importTransformers, type TransformersJs } from "./import-transformers.js";
+import { importTransformers, type TransformersJs } from "../peers/import-transformers.js";
 import { kvToDynamicCache, pastTensorType } from "./kv-to-dynamic-cache.js";
 
 /** The declared members of `T`, without its index signature (`[key: string]: unknown` would accept any typo). */

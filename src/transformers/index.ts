@@ -3,7 +3,7 @@
  * `.kv` caches. `@huggingface/transformers` is an optional peer, loaded on first use.
  */
 export { VERSION } from "../version.js";
-export { importTransformers, type TransformersJs } from "./import-transformers.js";
+export { importTransformers, type TransformersJs } from "../peers/import-transformers.js";
 export { loadTransformersModel, type TransformersModel } from "./load-transformers-model.js";
 export { kvToDynamicCache, pastTensorType, type PastTensorType } from "./kv-to-dynamic-cache.js";
 export { presentToKv } from "./present-to-kv.js";

@@ -2,7 +2,7 @@ import type { DynamicCache, PreTrainedModel } from "@huggingface/transformers";
 import { castKv } from "../kv/cast-kv.js";
 import { validateKvCache, type KvCache } from "../kv/kv-cache.js";
 import { dequantizeKv, type QuantizedKv } from "../kv/quantize.js";
-import { importTransformers } from "./import-transformers.js";
+import { importTransformers } from "../peers/import-transformers.js";
 
 /** Element type of transformers.js past tensors. */
 export type PastTensorType = "float32" | "float16";

@@ -3,7 +3,7 @@ import type { PreTrainedModel, PreTrainedTokenizer } from "@huggingface/transfor
 import type { ModelDescription } from "../onnx/model-description.js";
 import { readModelFolder, type ReadModelFolderOptions } from "../onnx/read-model-folder.js";
 import { describeTransformersModel } from "./describe-transformers-model.js";
-import { importTransformers } from "./import-transformers.js";
+import { importTransformers } from "../peers/import-transformers.js";
 
 /** A transformers.js causal LM and its tokenizer, loaded from a local folder. */
 export interface TransformersModel {

@@ -26,7 +26,7 @@ export async function startCacheHarness(): Promise<CacheHarness> {
     cdnUrl: store.cdnUrl,
     configPath: false,
     env: {},
-    retries: { limit: 2, minDelayMs: 1, maxDelayMs: 10 },
+    retry: { limit: 2, delay: () => 1 },
     logger: { warn: () => undefined },
   });
   const dir = await mkdtemp(join(tmpdir(), "kvcdn-cache-dir-"));

@@ -28,12 +28,16 @@ function hangThenAnswer(hangs: number, calls: { n: number }): FetchLike {
 describe("abort", () => {
   it("rejects with AbortError whose cause is signal.reason, without retrying", async () => {
     const calls = { n: 0 };
-    const client = makeClient({ fetch: hangingFetch(calls) });
     const controller = new AbortController();
     const reason = new Error("user pressed Ctrl-C");
-    const pending = client.get("a1", { signal: controller.signal });
-    setTimeout(() => controller.abort(reason), 10);
-    const e = await pending.catch((x: unknown) => x);
+    const hang = hangingFetch(calls);
+    // Abort once the request is in flight (the hook is the fetch itself), not after a guessed delay.
+    const fetch: FetchLike = (request) => {
+      const answer = hang(request);
+      controller.abort(reason);
+      return answer;
+    };
+    const e = await makeClient({ fetch }).get("a1", { signal: controller.signal }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AbortError);
     expect((e as AbortError).cause).toBe(reason);
     expect(calls.n).toBe(1);
@@ -54,10 +58,9 @@ describe("abort", () => {
       return new Response("{}", { status: 503, headers: { "retry-after": "30", "content-type": "application/json" } });
     };
     const controller = new AbortController();
-    const client = makeClient({ fetch, retries: { limit: 3, minDelayMs: 1, maxDelayMs: 5 } });
-    const pending = client.get("a1", { signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("enough")), 20);
-    const e = await pending.catch((x: unknown) => x);
+    // onRetry runs right before the 30 s Retry-After wait: aborting there is aborting during the wait.
+    const client = makeClient({ fetch, retry: { limit: 3, delay: () => 1, onRetry: () => controller.abort(new Error("enough")) } });
+    const e = await client.get("a1", { signal: controller.signal }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(AbortError);
     expect(((e as AbortError).cause as Error).message).toBe("enough");
     expect(calls.n).toBe(1);
@@ -67,15 +70,15 @@ describe("abort", () => {
 describe("timeout", () => {
   it("a call that exceeds its timeout is TimeoutError, not AbortError", async () => {
     const calls = { n: 0 };
-    const e = await makeClient({ fetch: hangingFetch(calls), retries: 0 }).get("a1", { timeout: 20 }).catch((x: unknown) => x);
+    const e = await makeClient({ fetch: hangingFetch(calls), retry: 0 }).get("a1", { timeout: 20 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TimeoutError);
     expect(e).not.toBeInstanceOf(AbortError);
     expect((e as TimeoutError).timeoutMs).toBe(20);
     expect((e as Error).message).toMatch(/GET \/api\/v1\/artifacts\/a1 timed out after 20 ms/);
   });
 
-  it("the client-wide timeoutMs applies when a call gives none", async () => {
-    const e = await makeClient({ fetch: hangingFetch({ n: 0 }), retries: 0, timeoutMs: 15 }).whoami().catch((x: unknown) => x);
+  it("the client-wide timeout applies when a call gives none", async () => {
+    const e = await makeClient({ fetch: hangingFetch({ n: 0 }), retry: 0, timeout: 15 }).whoami().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TimeoutError);
     expect((e as TimeoutError).timeoutMs).toBe(15);
   });

@@ -127,7 +127,7 @@ describe("credentials go only to the API origin", () => {
 
   it("refuses a redirect from https to http", async () => {
     nock(API).get("/api/v1/artifacts/a1").reply(301, "", { location: "http://api.kvcdn.test/api/v1/artifacts/a1" });
-    await expect(makeClient({ retries: 0 }).get("a1")).rejects.toMatchObject({ name: "NetworkError", message: expect.stringMatching(/https to http/) });
+    await expect(makeClient({ retry: 0 }).get("a1")).rejects.toMatchObject({ name: "NetworkError", message: expect.stringMatching(/https to http/) });
   });
 
   it("never exposes the key on the client object", () => {

@@ -18,7 +18,7 @@ export function makeClient(overrides: KvcdnClientOptions = {}): KvcdnClient {
     apiKey: KEY,
     env: {},
     configPath: false,
-    retries: { limit: 2, minDelayMs: 1, maxDelayMs: 5 },
+    retry: { limit: 2, delay: () => 1 },
     logger: captureLogger(),
     ...overrides,
   });

@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { backoffDelay, type RetryEvent } from "../../src/client/index.js";
+import { backoffDelay } from "../../src/retry/backoff-delay.js";
+import { DEFAULT_RETRY, resolveRetryOptions, type RetryEvent } from "../../src/retry/retry-options.js";
 import { NotFoundError, QuotaExceededError, RateLimitError, ServerError, ValidationError } from "../../src/errors/index.js";
 import { API, makeClient, nock, useNock, wireArtifact } from "./helpers.js";
 
@@ -18,7 +19,7 @@ describe("idempotent calls retry", () => {
       .get("/api/v1/artifacts/a1").reply(500, { error: "boom" })
       .get("/api/v1/artifacts/a1").reply(503, "<html><title>503</title></html>", { "content-type": "text/html" })
       .get("/api/v1/artifacts/a1").reply(200, wireArtifact("a1"));
-    const a = await makeClient({ retries: { limit: 2, minDelayMs: 1, maxDelayMs: 5, onRetry: log.onRetry } }).get("a1");
+    const a = await makeClient({ retry: { limit: 2, delay: () => 1, onRetry: log.onRetry } }).get("a1");
     expect(a.id).toBe("a1");
     expect(scope.isDone()).toBe(true);
     expect(log.events.map((e) => [e.operation, e.attempt, e.error.name])).toEqual([
@@ -33,9 +34,9 @@ describe("idempotent calls retry", () => {
       .get("/api/v1/usage").reply(429, { error: "rate_limited" }, { "retry-after": "0.05" })
       .get("/api/v1/usage").reply(429, { error: "rate_limited" }, { "retry-after": new Date(Date.now() - 1000).toUTCString() })
       .get("/api/v1/usage").reply(200, { used_bytes: 1, quota_bytes: 2, artifact_count: 3, artifact_limit: 20 });
-    const usage = await makeClient({ retries: { limit: 3, minDelayMs: 1, maxDelayMs: 5, onRetry: log.onRetry } }).usage();
+    const usage = await makeClient({ retry: { limit: 3, delay: () => 1, onRetry: log.onRetry } }).usage();
     expect(usage.artifact_limit).toBe(20);
-    // 50 ms from Retry-After plus at most 1 ms jitter (minDelayMs); then a date in the past means "now".
+    // 50 ms from Retry-After plus at most 1 ms jitter (delay(1)); then a date in the past means "now".
     expect(log.events[0]?.delayMs).toBeGreaterThanOrEqual(50);
     expect(log.events[0]?.delayMs).toBeLessThanOrEqual(51);
     expect(log.events[1]?.delayMs).toBeLessThanOrEqual(1);
@@ -43,13 +44,35 @@ describe("idempotent calls retry", () => {
 
   it("gives up after the retry limit with the last typed error", async () => {
     const scope = nock(API).get("/api/v1/artifacts/a1").times(3).reply(502, { error: "Bad Gateway" });
-    const e = await makeClient({ retries: { limit: 2, minDelayMs: 1, maxDelayMs: 2 } }).get("a1").catch((x: unknown) => x);
+    const e = await makeClient({ retry: { limit: 2, delay: () => 1 } }).get("a1").catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ServerError);
     expect((e as ServerError).status).toBe(502);
     expect(scope.isDone()).toBe(true);
   });
 
-  it("does not wait for a Retry-After longer than maxRetryAfterMs", async () => {
+  it("a persistent 429 on a GET makes exactly limit + 1 calls", async () => {
+    let calls = 0;
+    nock(API).get("/api/v1/artifacts/a1").times(20).reply(() => {
+      calls++;
+      return [429, { error: "rate_limited" }, { "retry-after": "0" }];
+    });
+    const e = await makeClient({ retry: { limit: 3, delay: () => 1 } }).get("a1").catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RateLimitError);
+    expect(calls).toBe(4);
+  });
+
+  it("a call's own retry overrides the client's", async () => {
+    let calls = 0;
+    nock(API).get("/api/v1/artifacts/a1").times(20).reply(() => {
+      calls++;
+      return [503, { error: "busy" }];
+    });
+    const e = await makeClient({ retry: { limit: 3, delay: () => 1 } }).get("a1", { retry: 1 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(ServerError);
+    expect(calls).toBe(2);
+  });
+
+  it("does not wait for a Retry-After longer than maxRetryAfter", async () => {
     const scope = nock(API).get("/api/v1/usage").once().reply(429, { error: "slow down" }, { "retry-after": "3600" });
     const e = await makeClient().usage().catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RateLimitError);
@@ -125,13 +148,27 @@ describe("upload-url is never retried blindly", () => {
 });
 
 describe("backoffDelay", () => {
-  it("doubles from minDelayMs with equal jitter, capped at maxDelayMs", () => {
-    const p = { minDelayMs: 100, maxDelayMs: 1000 };
-    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay({ ...p, attempt, random: () => 0 }))).toEqual([50, 100, 200, 400, 500]);
-    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay({ ...p, attempt, random: () => 1 }))).toEqual([100, 200, 400, 800, 1000]);
+  const p = resolveRetryOptions({ delay: (attempt) => 100 * 2 ** (attempt - 1), backoffLimit: 1000 });
+
+  it("calls delay(attempt) with 1 for the first retry, with equal jitter, capped at backoffLimit", () => {
+    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(p, { attempt, random: () => 0 }))).toEqual([50, 100, 200, 400, 500]);
+    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelay(p, { attempt, random: () => 1 }))).toEqual([100, 200, 400, 800, 1000]);
   });
 
-  it("uses Retry-After when given", () => {
-    expect(backoffDelay({ attempt: 4, minDelayMs: 100, maxDelayMs: 1000, retryAfterMs: 2000, random: () => 0 })).toBe(2000);
+  it("the default doubles from 250 ms up to 8 s", () => {
+    expect([1, 2, 3, 6, 10].map((attempt) => backoffDelay(DEFAULT_RETRY, { attempt, random: () => 1 }))).toEqual([250, 500, 1000, 8000, 8000]);
+  });
+
+  it("uses Retry-After when given, with at most 100 ms of jitter", () => {
+    expect(backoffDelay(p, { attempt: 4, retryAfterMs: 2000, random: () => 0 })).toBe(2000);
+    expect(backoffDelay(p, { attempt: 4, retryAfterMs: 2000, random: () => 1 })).toBe(2100);
+    expect(backoffDelay(resolveRetryOptions({ delay: () => 0 }), { attempt: 1, retryAfterMs: 2000, random: () => 1 })).toBe(2000);
+  });
+
+  it("resolveRetryOptions takes a number for the limit and fills the rest from a base policy", () => {
+    const base = resolveRetryOptions({ limit: 5, backoffLimit: 99 });
+    expect(resolveRetryOptions(1, base)).toMatchObject({ limit: 1, backoffLimit: 99, maxRetryAfter: 60_000 });
+    expect(resolveRetryOptions(undefined, base)).toMatchObject({ limit: 5, backoffLimit: 99 });
+    expect(() => resolveRetryOptions({ limit: -1 })).toThrow(TypeError);
   });
 });

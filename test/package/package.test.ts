@@ -50,8 +50,8 @@ describe.skipIf(!built)("published package", () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
   });
 
-  it("loads from CommonJS and ESM, with the client and errors exported (p-retry inlined for CJS)", async () => {
-    // A real call (through openapi-fetch and p-retry) with an injected fetch: the CJS interop problems show up here.
+  it("loads from CommonJS and ESM, with the client and errors exported", async () => {
+    // A real call (through openapi-fetch and the retry loop) with an injected fetch: the CJS interop problems show up here.
     const call =
       "const c = k.createKvcdnClient({ apiKey: 'kv_' + 'a'.repeat(64), env: {}, configPath: false, " +
       "fetch: async () => new Response('{\"used_bytes\":7}', { headers: { 'content-type': 'application/json' } }) });" +

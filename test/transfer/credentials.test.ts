@@ -31,7 +31,7 @@ afterEach(() => {
 });
 
 const client = () =>
-  createKvcdnClient({ apiUrl: API, apiKey: KEY, cdnUrl: CDN, env: {}, configPath: false, retries: { limit: 0 }, logger: { warn: () => undefined } });
+  createKvcdnClient({ apiUrl: API, apiKey: KEY, cdnUrl: CDN, env: {}, configPath: false, retry: { limit: 0 }, logger: { warn: () => undefined } });
 
 /** Every header a request carried, for checking that no credential was among them. */
 type Seen = Array<{ host: string; authorization: unknown; cookie: unknown }>;

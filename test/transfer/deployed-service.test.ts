@@ -29,7 +29,7 @@ afterEach(() => {
 });
 
 const client = () =>
-  createKvcdnClient({ apiUrl: API, apiKey: KEY, env: {}, configPath: false, retries: { limit: 1, minDelayMs: 1, maxDelayMs: 2 }, logger: { warn: () => undefined } });
+  createKvcdnClient({ apiUrl: API, apiKey: KEY, env: {}, configPath: false, retry: { limit: 1, delay: () => 1 }, logger: { warn: () => undefined } });
 
 describe("against the deployed service's shapes", () => {
   it("sends the real model id as model_name and the label as name/metadata.name; PUTs without auth; confirms with checksum and digest", async () => {

@@ -93,7 +93,7 @@ describe("private download recovery", () => {
     h.store.faults.inject({ on: "get", action: "reset", afterBytes: 100_000 }); // a pause point: the resume waits for backoff
     const error = await download({
       signal: controller.signal,
-      retry: { ...FAST_RETRY, minDelayMs: 200, maxDelayMs: 200 },
+      retry: { ...FAST_RETRY, delay: () => 200 },
       onProgress: (e) => {
         if (e.phase === "downloading" && e.bytes > 0) controller.abort(reason);
       },

@@ -2,11 +2,10 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backoffDelay, resolveRetryOptions } from "../../src/transfer/backoff.js";
 import { mapSettled } from "../../src/transfer/map-settled.js";
 import { presignedHeaders } from "../../src/transfer/presigned-headers.js";
 import { resolveDestination, safeKvFileName } from "../../src/transfer/resolve-destination.js";
-import { transferTimeoutMs } from "../../src/transfer/timeouts.js";
+import { transferTimeoutMs } from "../../src/transfer/transfer-timeout.js";
 import { transferEvents } from "../../src/transfer/transfer-events.js";
 
 let dir: string;
@@ -54,26 +53,11 @@ describe("resolveDestination", () => {
   });
 });
 
-describe("backoff", () => {
-  const options = resolveRetryOptions({ minDelayMs: 100, maxDelayMs: 1000 });
-
-  it("backs off exponentially with jitter, capped at maxDelayMs", () => {
-    expect(backoffDelay({ ...options, attempt: 0, random: () => 1 })).toBe(100);
-    expect(backoffDelay({ ...options, attempt: 3, random: () => 1 })).toBe(800);
-    expect(backoffDelay({ ...options, attempt: 3, random: () => 0 })).toBe(400);
-    expect(backoffDelay({ ...options, attempt: 10, random: () => 1 })).toBe(1000);
-  });
-
-  it("never waits less than Retry-After", () => {
-    expect(backoffDelay({ ...options, attempt: 0, retryAfterMs: 2000, random: () => 0 })).toBe(2000);
-    expect(backoffDelay({ ...options, attempt: 0, retryAfterMs: 2000, random: () => 1 })).toBeLessThanOrEqual(2100);
-  });
-});
-
 describe("transferTimeoutMs", () => {
   it("grows with the size at the minimum throughput", () => {
     expect(transferTimeoutMs({ baseMs: 1000, minBytesPerSecond: 1000 }, 5000)).toBe(6000);
     expect(transferTimeoutMs(undefined, 0)).toBe(60_000);
+    expect(transferTimeoutMs(false, 1 << 30)).toBe(false);
   });
 });
 

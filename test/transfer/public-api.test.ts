@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from "vitest";
-import type { Artifact, KvcdnClient } from "../../src/client/index.js";
+import type { Artifact, KvcdnClient, RetryOptions } from "../../src/client/index.js";
 import {
   downloadArtifact,
   downloadArtifactEvents,
@@ -11,13 +11,15 @@ import {
   type DownloadResult,
   type SettledItem,
   type TransferEvent,
+  type TransferClient,
   type TransferProgress,
   type UploadedArtifact,
 } from "../../src/index.js";
 
 describe("public transfer signatures", () => {
   it("upload functions take one params object and resolve to artifacts", () => {
-    expectTypeOf(uploadArtifact).parameter(0).toHaveProperty("client").toEqualTypeOf<KvcdnClient>();
+    expectTypeOf(uploadArtifact).parameter(0).toHaveProperty("client").toEqualTypeOf<TransferClient>();
+    expectTypeOf<KvcdnClient>().toMatchTypeOf<TransferClient>();
     expectTypeOf(uploadArtifact).parameter(0).toHaveProperty("file").toEqualTypeOf<string>();
     expectTypeOf(uploadArtifact).parameter(0).toHaveProperty("signal").toEqualTypeOf<AbortSignal | undefined>();
     expectTypeOf(uploadArtifact).returns.resolves.toEqualTypeOf<UploadedArtifact>();
@@ -35,6 +37,13 @@ describe("public transfer signatures", () => {
   it("client methods delegate with the same options", () => {
     expectTypeOf<KvcdnClient["upload"]>().parameter(0).toEqualTypeOf<string>();
     expectTypeOf<KvcdnClient["upload"]>().returns.resolves.toEqualTypeOf<UploadedArtifact>();
+    // Every method takes `timeout` (ms per attempt, or false) and `retry`, upload and download included.
+    type UploadOpts = NonNullable<Parameters<KvcdnClient["upload"]>[1]>;
+    type DownloadOpts = NonNullable<Parameters<KvcdnClient["download"]>[2]>;
+    expectTypeOf<UploadOpts>().toHaveProperty("timeout").toEqualTypeOf<number | false | undefined>();
+    expectTypeOf<DownloadOpts>().toHaveProperty("timeout").toEqualTypeOf<number | false | undefined>();
+    expectTypeOf<UploadOpts>().toHaveProperty("retry").toEqualTypeOf<number | RetryOptions | undefined>();
+    expectTypeOf<DownloadOpts>().toHaveProperty("retry").toEqualTypeOf<number | RetryOptions | undefined>();
     expectTypeOf<KvcdnClient["download"]>().returns.resolves.toEqualTypeOf<DownloadResult>();
   });
 

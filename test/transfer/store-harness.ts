@@ -17,7 +17,7 @@ export interface Harness {
 }
 
 /** Short delays everywhere so fault tests stay fast. */
-export const FAST_RETRY = { retries: 4, minDelayMs: 1, maxDelayMs: 10 };
+export const FAST_RETRY = { limit: 4, delay: () => 1 };
 
 export async function startHarness(options: LocalStoreOptions = {}): Promise<Harness> {
   const store = await startLocalStore({ faults: true, ...options });
@@ -27,7 +27,7 @@ export async function startHarness(options: LocalStoreOptions = {}): Promise<Har
     cdnUrl: store.cdnUrl,
     configPath: false,
     env: {},
-    retries: { limit: 3, minDelayMs: 1, maxDelayMs: 10 },
+    retry: { limit: 3, delay: () => 1 },
     logger: { warn: () => undefined },
   });
   const dir = await mkdtemp(join(tmpdir(), "kvcdn-transfer-"));

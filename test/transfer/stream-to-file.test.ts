@@ -4,14 +4,14 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { resolveRetryOptions } from "../../src/transfer/backoff.js";
+import { resolveRetryOptions } from "../../src/retry/retry-options.js";
 import type { TransferProgress } from "../../src/transfer/progress.js";
 import { streamToFile } from "../../src/transfer/stream-to-file.js";
 import { s3ErrorXml, startRawServer, type RawServer } from "./raw-server.js";
 
 const bytes = randomBytes(2 * 1024 * 1024 + 333);
 const sha256 = createHash("sha256").update(bytes).digest("hex");
-const retry = resolveRetryOptions({ minDelayMs: 1, maxDelayMs: 5 });
+const retry = resolveRetryOptions({ delay: () => 1 });
 let dir: string;
 let server: RawServer;
 let other: RawServer;
@@ -52,7 +52,7 @@ beforeEach(async () => {
   return () => rm(dir, { recursive: true, force: true });
 });
 
-const base = () => ({ retry, maxResumes: 5, timeout: { baseMs: 10_000 } });
+const base = () => ({ retry, maxResumes: 5, transferTimeout: { baseMs: 10_000 } });
 
 describe("streamToFile", () => {
   it("resumes with Range after the connection drops halfway, and verifies the hash over the whole file", async () => {

@@ -1,17 +1,26 @@
 import { describe, expect, it } from "vitest";
 import { transferProgressView } from "../../src/cli/transfer-progress.js";
 
-/** A stderr stand-in; `isTTY` decides whether bars may be drawn. */
+/** A stderr stand-in; `isTTY` decides whether bars may be drawn. `until` resolves once the text matches. */
 function sink(isTTY: boolean) {
   let text = "";
+  const waiting: Array<{ pattern: RegExp; resolve: () => void }> = [];
   return {
     isTTY,
     columns: 100,
     get text() {
       return text;
     },
+    until(pattern: RegExp): Promise<void> {
+      if (pattern.test(text)) return Promise.resolve();
+      return new Promise((resolve) => waiting.push({ pattern, resolve }));
+    },
     write: (s: string) => {
       text += s;
+      for (const w of waiting.splice(0)) {
+        if (w.pattern.test(text)) w.resolve();
+        else waiting.push(w);
+      }
       return true;
     },
     cursorTo: () => true,
@@ -31,7 +40,8 @@ describe("CLI transfer progress", () => {
     const view = transferProgressView({ stderr, json: false, quiet: false });
     view.onProgress(event);
     view.onProgress({ ...event, file: "/tmp/other.kv", phase: "hashing" });
-    await new Promise((r) => setTimeout(r, 250)); // bars redraw on a timer
+    // Bars redraw on cli-progress's own timer: wait for the redraw that shows both, not for a guessed time.
+    await stderr.until(/ctx\.kv uploading[\s\S]*other\.kv hashing|other\.kv hashing[\s\S]*ctx\.kv uploading/);
     view.stop();
     expect(stderr.text).toContain("ctx.kv uploading");
     expect(stderr.text).toContain("512 B/1.0 KiB");

@@ -1,6 +1,7 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Artifact } from "../../src/client/index.js";
+import { RateLimitError } from "../../src/errors/index.js";
 import type { TransferProgress } from "../../src/transfer/progress.js";
 import { uploadArtifact } from "../../src/transfer/upload-artifact.js";
 import type { UploadOptions } from "../../src/transfer/upload-options.js";
@@ -99,6 +100,24 @@ describe("upload recovery (local store fault injection)", () => {
     expect(h.store.requests.ofKind("put").map((r) => r.status)).toEqual([429, 200]);
   });
 
+  it("a persistent 429 on upload-url makes exactly limit + 1 calls (the client's retry, one loop), then RateLimitError", async () => {
+    h.store.faults.inject({ on: "createUploadUrl", action: "status", status: 429, retryAfter: 0, times: 100 });
+    // No retry option: client.upload follows the client's policy (limit 3 in the harness).
+    const error = await h.client.upload(kv.path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(h.client.retry.limit).toBe(3);
+    expect(h.store.requests.count("createUploadUrl")).toBe(4);
+    await expectNoArtifacts();
+  });
+
+  it("an upload's own retry limit overrides the client's: limit + 1 upload-url calls", async () => {
+    h.store.faults.inject({ on: "createUploadUrl", action: "status", status: 429, retryAfter: 0, times: 100 });
+    const error = await upload({ retry: { ...FAST_RETRY, limit: 1 } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(h.store.requests.count("createUploadUrl")).toBe(2);
+    await expectNoArtifacts();
+  });
+
   it("upload-url processed but its answer lost (connection cut): retried, and the unseen artifact is reconciled away", async () => {
     h.store.faults.inject({ on: "createUploadUrl", action: "reset" });
     const artifact = await upload();
@@ -137,7 +156,7 @@ describe("upload recovery (local store fault injection)", () => {
 
   it("storage stays busy: the last error after the retries, and no artifact left", async () => {
     h.store.faults.inject({ on: "put", action: "status", status: 503, times: 20 });
-    const error = await upload({ retry: { ...FAST_RETRY, retries: 2 }, maxUrlRefreshes: 1 }).catch((e: unknown) => e);
+    const error = await upload({ retry: { ...FAST_RETRY, limit: 2 }, maxUrlRefreshes: 1 }).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "PresignedUrlError", status: 503 });
     await expectNoArtifacts();
   });
@@ -160,12 +179,11 @@ describe("upload recovery (local store fault injection)", () => {
     h.store.faults.inject({ on: "createUploadUrl", action: "delay", ms: 300 });
     const controller = new AbortController();
     const reason = new Error("cancelled early");
-    const error = await upload({
-      signal: controller.signal,
-      onProgress: (e) => {
-        if (e.phase === "hashing" && e.bytes === e.totalBytes) setTimeout(() => controller.abort(reason), 50);
-      },
-    }).catch((e: unknown) => e);
+    const pending = upload({ signal: controller.signal }).catch((e: unknown) => e);
+    // Abort once the store holds the upload-url request (it is logged on arrival), not after a guessed delay.
+    await vi.waitFor(() => expect(h.store.requests.count("createUploadUrl")).toBe(1), { interval: 5 });
+    controller.abort(reason);
+    const error = await pending;
     expect(error).toMatchObject({ name: "AbortError", cause: reason });
     expect(h.store.requests.count("createUploadUrl")).toBe(1);
     expect(h.store.requests.count("put")).toBe(0);

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Usage } from "../../client/usage.js";
+import type { Usage } from "../../errors/usage.js";
 import { cliContext } from "../cli-context.js";
 import { formatBytes } from "../format-bytes.js";
 

@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { asLocalFileError, onFile } from "./local-file.js";
+import { asLocalFileError } from "../../util/as-local-file-error.js";
 import { throwIfAborted } from "../../util/throw-if-aborted.js";
+import { onFile } from "./local-file.js";
 
 /** Largest single `write`/`read` call: Node refuses more than 2 GiB − 1 per call. */
 export const IO_CHUNK_BYTES = 1 << 30;

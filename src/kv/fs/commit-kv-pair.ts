@@ -1,7 +1,7 @@
 import { rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { atomicTempPath, fsyncDir, type AtomicFile } from "./atomic-file.js";
-import { asLocalFileError } from "./local-file.js";
+import { asLocalFileError } from "../../util/as-local-file-error.js";
 
 /**
  * Put a finished `.kv` temp file and its finished sidecar temp file (or none: `sidecar: undefined` removes a stale

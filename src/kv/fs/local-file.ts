@@ -1,15 +1,6 @@
 import { open, stat, type FileHandle } from "node:fs/promises";
 import type { Stats } from "node:fs";
-import { LocalFileError } from "../../errors/local-file-error.js";
-
-/** Turn a Node system error (ENOENT, EACCES, ENOSPC, …) into a {@link LocalFileError}; other errors pass through. */
-export function asLocalFileError(e: unknown, path: string, action: string): unknown {
-  const err = e as NodeJS.ErrnoException;
-  if (typeof err === "object" && err !== null && typeof err.code === "string" && typeof err.syscall === "string") {
-    return new LocalFileError(`cannot ${action} ${path}: ${err.message}`, path, { cause: e, code: err.code });
-  }
-  return e;
-}
+import { asLocalFileError } from "../../util/as-local-file-error.js";
 
 /** Run `fn`, reporting system errors as {@link LocalFileError}s about `path`. */
 export async function onFile<T>(path: string, action: string, fn: () => Promise<T>): Promise<T> {

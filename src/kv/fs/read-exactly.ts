@@ -1,7 +1,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { KvFormatError } from "../../errors/kv-format-error.js";
 import { IO_CHUNK_BYTES } from "./atomic-file.js";
-import { asLocalFileError } from "./local-file.js";
+import { asLocalFileError } from "../../util/as-local-file-error.js";
 import { throwIfAborted } from "../../util/throw-if-aborted.js";
 
 /** Fill `target` from `handle` at `position`, in ≤ 1 GiB reads; a short file is a `truncated_file` error. */

@@ -1,6 +1,7 @@
 /**
  * Storage usage and limits of the caller's organization, in the flat shape kvcdn prints (`kvcdn usage --json`).
- * Wire names (snake_case) as the API's `/api/v1/usage`. A limit is null when the service does not state one.
+ * Wire names (snake_case) as the API's `/api/v1/usage`. A limit is null when the service does not state one. It lives
+ * with the errors because a `QuotaExceededError` carries it: errors depend on nothing else in kvcdn.
  */
 export interface Usage {
   /** Bytes stored (the deployed service counts declared sizes, unconfirmed uploads included). */

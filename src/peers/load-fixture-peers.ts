@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { MissingPeerError } from "../errors/compatibility-error.js";
+import { importPeer } from "./import-peer.js";
 
 /** The one protobufjs entry point the fixture writer needs from `onnx-proto`. */
 export interface OnnxModelEncoder {
@@ -20,19 +21,15 @@ export async function loadOnnxModelEncoder(): Promise<OnnxModelEncoder> {
 }
 
 /** Load the ModelProto, GraphProto and TensorProto encoders of `onnx-proto`. @throws MissingPeerError when it is not installed. */
-export async function loadOnnxEncoders(): Promise<OnnxEncoders> {
-  let mod: unknown;
-  try {
-    mod = await import("onnx-proto");
-  } catch (e) {
-    throw new MissingPeerError("onnx-proto", { cause: e });
-  }
-  // onnx-proto is CommonJS (`module.exports = $root`): the namespace arrives as `default.onnx` (or `onnx` via interop).
-  type Namespace = { ModelProto?: OnnxModelEncoder; GraphProto?: OnnxModelEncoder; TensorProto?: OnnxModelEncoder };
-  const m = mod as { onnx?: Namespace; default?: { onnx?: Namespace } };
-  const ns = m.onnx ?? m.default?.onnx;
-  if (ns?.ModelProto === undefined || ns.GraphProto === undefined || ns.TensorProto === undefined) throw new MissingPeerError("onnx-proto");
-  return { ModelProto: ns.ModelProto, GraphProto: ns.GraphProto, TensorProto: ns.TensorProto };
+export function loadOnnxEncoders(): Promise<OnnxEncoders> {
+  return importPeer("onnx-proto", () => import("onnx-proto"), (mod) => {
+    // onnx-proto is CommonJS (`module.exports = $root`): the namespace arrives as `default.onnx` (or `onnx` via interop).
+    type Namespace = { ModelProto?: OnnxModelEncoder; GraphProto?: OnnxModelEncoder; TensorProto?: OnnxModelEncoder };
+    const m = mod as { onnx?: Namespace; default?: { onnx?: Namespace } };
+    const ns = m.onnx ?? m.default?.onnx;
+    if (ns?.ModelProto === undefined || ns.GraphProto === undefined || ns.TensorProto === undefined) return undefined;
+    return { ModelProto: ns.ModelProto, GraphProto: ns.GraphProto, TensorProto: ns.TensorProto };
+  });
 }
 
 /**
