@@ -52,27 +52,42 @@ export async function fetchCache(ref: string, options: FetchCacheOptions = {}): 
       const probe = await probeRef(parsed, client, options);
       if (before !== undefined && probe.sha256 === before.sha256) return used(layout, indexPath, before, parsed, false);
 
+      const download = (expectedSha256: string | undefined) =>
+        downloadToBlob({
+          layout,
+          client,
+          source: parsed.kind === "id" ? parsed.id : parsed.url,
+          expectedSha256,
+          recordMatches: parsed.kind === "id" || probe.artifact !== undefined,
+          options,
+        });
       let sha256 = probe.sha256;
       let downloaded = false;
       const reusable = sha256 !== undefined && ["verified", "rehashed"].includes(await checkBlob(layout, sha256, options.signal));
       if (!reusable) {
-        sha256 = await downloadToBlob({
-          layout,
-          client,
-          source: parsed.kind === "id" ? parsed.id : parsed.url,
-          expectedSha256: sha256,
-          recordMatches: parsed.kind === "id" || probe.artifact !== undefined,
-          options,
-        });
+        sha256 = await download(sha256);
         downloaded = true;
       }
       const index = await indexFor(layout, parsed, sha256 as string, probe.artifact);
       await writeRefIndex(indexPath, index);
+      // A prune may have removed a blob we reused between our check and the index write (nothing pointed to it then);
+      // the index protects it from now on, so fetching it once more settles it.
+      if (!downloaded && !(await exists(layout.blobPath(index.sha256)))) {
+        await download(index.sha256);
+        downloaded = true;
+      }
       // The reference names other bytes now: the old ones go unless another reference still points to them.
       if (before !== undefined && before.sha256 !== index.sha256) await removeBlobIfUnreferenced(layout, before.sha256);
       return used(layout, indexPath, index, parsed, downloaded);
     },
     { signal: options.signal },
+  );
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
   );
 }
 

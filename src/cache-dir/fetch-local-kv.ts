@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import { IntegrityError } from "../errors/integrity-error.js";
 import { LocalFileError } from "../errors/local-file-error.js";
-import { isVerified } from "../kv/verification-record.js";
+import { isVerified, recordVerification } from "../kv/verification-record.js";
 import { readKvMetadata } from "../kv/read-kv-metadata.js";
 import { sidecarPath } from "../kv/sidecar.js";
 import { sha256File } from "../util/sha256-file.js";
@@ -9,8 +9,9 @@ import type { CachedKv } from "./cache-dir-options.js";
 import type { CacheRef } from "./parse-cache-ref.js";
 
 /**
- * A local `.kv` given as a reference: used in place (never copied into the directory, nothing written beside it),
- * checked against the SHA-256 its sidecar records unless a verification record vouches for it.
+ * A local `.kv` given as a reference: used in place (never copied into the directory), checked against the SHA-256
+ * its sidecar records unless a verification record vouches for it. A successful check is recorded beside the file, as
+ * `readKv` does, so the runtime does not hash it again (a read-only folder only costs that saving).
  */
 export async function fetchLocalKv(ref: Extract<CacheRef, { kind: "path" }>, signal?: AbortSignal): Promise<CachedKv> {
   const info = await stat(ref.path).catch((e: unknown) => {
@@ -28,6 +29,7 @@ export async function fetchLocalKv(ref: Extract<CacheRef, { kind: "path" }>, sig
         path: ref.path,
       });
     }
+    await recordVerification(ref.path, sha256).catch(() => undefined);
   }
   sha256 ??= (await sha256File(ref.path, { signal })).sha256;
   return {

@@ -72,7 +72,8 @@ function refKey(canonical: string): string {
   return createHash("sha256").update(canonical, "utf8").digest("hex").slice(0, 32);
 }
 
-function looksLikePath(ref: string): boolean {
+/** Whether `parseCacheRef` takes `ref` for a local path (no configuration needed to tell). */
+export function looksLikePath(ref: string): boolean {
   if (/^(\/|\.\.?\/|~\/|[A-Za-z]:[\\/])/.test(ref) || /\.kv$/i.test(ref)) return true;
   try {
     return statSync(ref).isFile();

@@ -1,5 +1,8 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runCli } from "../../src/cli/run-cli.js";
+import { fetchCache } from "../../src/index.js";
+import { readVerification } from "../../src/kv/verification-record.js";
 import { loadModel, produceCache, resumeFromCache, resumeFromPrefix, verifyCache, type OnnxModel } from "../../src/onnx/index.js";
 import { generateFromCache, loadTransformersModel, type TransformersModel } from "../../src/transformers/index.js";
 import { ensureFixtureModel } from "../../src/testing/index.js";
@@ -11,12 +14,14 @@ let model: OnnxModel;
 let tf: TransformersModel;
 let id: string;
 let local: string;
+let modelDir: string;
 const N = 6;
 const question = "\n\nQ: Why?\nA:";
 
 beforeAll(async () => {
   h = await startCacheHarness();
   const dir = await ensureFixtureModel(FIXTURE);
+  modelDir = dir;
   [model, tf] = await Promise.all([loadModel({ dir }), loadTransformersModel({ dir })]);
   local = join(h.dir, "ctx.kv");
   await produceCache({ model, contextTokens: model.tokenizer.encode(LONG_TEXT).slice(0, 40), output: local });
@@ -39,6 +44,35 @@ describe("the runtime takes a reference", { timeout: 120_000 }, () => {
     const second = await resumeFromCache({ model, kv: { ref: id, fetch }, question, maxNewTokens: N, ignoreEos: true }).collect();
     expect(second.tokens).toEqual(expected.tokens);
     expect(h.store.requests.count()).toBe(0);
+  });
+
+  it("reads the blob without hashing it: the verification record written when it was stored is never renewed", async () => {
+    const fetch = { client: h.client, cacheDir: h.cacheDir, env: {} };
+    const { path } = await fetchCache(id, fetch);
+    const stored = await readVerification(path);
+    expect(stored).toBeDefined();
+    await resumeFromCache({ model, kv: { ref: id, fetch }, question, maxNewTokens: 1 }).collect();
+    await resumeFromCache({ model, kv: path, question, maxNewTokens: 1 }).collect();
+    // readKv records each hash it makes; the record is still the one fetchCache wrote, so none was made.
+    expect((await readVerification(path))?.verifiedAt).toBe(stored!.verifiedAt);
+  });
+
+  it("kvcdn resume --kv REF fetches through the cache directory named by KVCDN_CACHE_DIR", async () => {
+    let stdout = "";
+    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      stdout += String(chunk);
+      return true;
+    });
+    let code: number;
+    try {
+      const env = { KVCDN_API_URL: h.store.url, KVCDN_API_KEY: h.store.apiKey, KVCDN_CACHE_DIR: h.cacheDir, KVCDN_OFFLINE: "1" };
+      code = await runCli(["node", "kvcdn", "resume", "--model", modelDir, "--kv", id, "--question", question, "-n", String(N), "--ignore-eos", "--json"], { env, configPath: false });
+    } finally {
+      out.mockRestore();
+    }
+    expect(code).toBe(0);
+    const expected = await resumeFromCache({ model, kv: local, question, maxNewTokens: N, ignoreEos: true }).collect();
+    expect(JSON.parse(stdout).tokens).toEqual(expected.tokens);
   });
 
   it("resumeFromPrefix, verifyCache and generateFromCache take a reference too, offline once it is held", async () => {

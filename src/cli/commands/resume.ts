@@ -13,6 +13,7 @@ import {
   type CompatibilityFlags,
   type ModelFlags,
 } from "./generate.js";
+import { kvSourceFlag } from "../kv-source-flag.js";
 
 interface ResumeFlags extends ModelFlags, CompatibilityFlags {
   kv: string;
@@ -36,14 +37,14 @@ function parseNumber(value: string): number {
 }
 
 /**
- * `kvcdn resume --model DIR --kv FILE --question Q [-n N] [--json]`: continue from a cache without re-running its
+ * `kvcdn resume --model DIR --kv FILE|REF --question Q [-n N] [--json]`: continue from a cache without re-running its
  * context. Greedy by default (stops at EOS; `--ignore-eos` is kvcdn-cli's exact-n continuation); `--temperature`,
  * `--top-k`, `--top-p`, `--seed` sample. `--prompt` reuses the longest shared prefix of a whole new prompt instead.
  * `--json` prints `{ "tokens", "text", "finish_reason" }`; otherwise the text streams to stdout.
  */
 export function registerResumeCommand(program: Command): void {
   addCompatibilityOptions(addModelOptions(program.command("resume").description("generate from a .kv cache, continuing after its context")))
-    .requiredOption("--kv <file>", ".kv cache made by this model")
+    .requiredOption("--kv <file|ref>", ".kv cache made by this model, or a reference (id, CDN URL, org/project/id) fetched through the cache directory")
     .option("--question <text>", "text appended after the cached context (no special tokens)")
     .option("--question-file <file>", "read the question from a file, verbatim")
     .option("--prompt <text>", "a whole new prompt: reuse the cache's longest shared token prefix, prefill the rest")
@@ -75,7 +76,7 @@ export function registerResumeCommand(program: Command): void {
       try {
         const decode = {
           model,
-          kv: flags.kv,
+          kv: kvSourceFlag(flags.kv, cmd),
           maxNewTokens: flags.maxNewTokens,
           ignoreEos: flags.ignoreEos === true,
           stop: flags.stop ?? [],

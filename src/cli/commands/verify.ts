@@ -12,6 +12,7 @@ import {
   type CompatibilityFlags,
   type ModelFlags,
 } from "./generate.js";
+import { kvSourceFlag } from "../kv-source-flag.js";
 
 interface VerifyFlags extends ModelFlags, CompatibilityFlags {
   kv: string;
@@ -23,13 +24,13 @@ interface VerifyFlags extends ModelFlags, CompatibilityFlags {
 }
 
 /**
- * `kvcdn verify --model DIR --kv FILE [--question Q] [-n N] [--json]`: generate n greedy tokens from the cache and
+ * `kvcdn verify --model DIR --kv FILE|REF [--question Q] [-n N] [--json]`: generate n greedy tokens from the cache and
  * from a full prefill of context + question, compare them; exits 1 on any mismatch. `--json` prints
  * `{ "match", "mismatch_indices", "max_abs_logit_diff", "top_k_agreement", "tokens_cached", "tokens_full", … }`.
  */
 export function registerVerifyCommand(program: Command): void {
   addCompatibilityOptions(addModelOptions(program.command("verify").description("check that a .kv cache reproduces a full prefill token for token")))
-    .requiredOption("--kv <file>", ".kv cache to verify")
+    .requiredOption("--kv <file|ref>", ".kv cache to verify, or a reference fetched through the cache directory")
     .option("--question <text>", 'question after the context (default: kvcdn-cli\'s "\\n\\nQ: Summarize the key claim in one sentence.\\nA:")')
     .option("--question-file <file>", "read the question from a file, verbatim")
     .option("--context-file <file>", "the context the cache was made from, for a .kv whose sidecar has no tokens")
@@ -43,7 +44,7 @@ export function registerVerifyCommand(program: Command): void {
       try {
         const result = await verifyCache({
           model,
-          kv: flags.kv,
+          kv: kvSourceFlag(flags.kv, cmd),
           maxNewTokens: flags.n,
           topK: flags.topK,
           ...compatibilityFromFlags(flags),
