@@ -153,7 +153,7 @@ describe("writeSafetensors / readers", () => {
 
   it("honours an aborted signal without touching the destination", async () => {
     const path = join(dir, "aborted.safetensors");
-    await expect(writeSafetensors(path, weights, { signal: AbortSignal.abort() })).rejects.toThrow();
+    await expect(writeSafetensors(path, weights, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
     await expect(readFile(path)).rejects.toMatchObject({ code: "ENOENT" });
   });
 

@@ -28,10 +28,12 @@ const event = { phase: "uploading" as const, bytes: 512, totalBytes: 1024, file:
 describe("CLI transfer progress", () => {
   it("draws a bar per file on a TTY", async () => {
     const stderr = sink(true);
-    const view = transferProgressView({ stderr, json: false, quiet: false });
+    let redrawn: () => void = () => undefined;
+    const view = transferProgressView({ stderr, json: false, quiet: false, onRedraw: () => redrawn() });
     view.onProgress(event);
     view.onProgress({ ...event, file: "/tmp/other.kv", phase: "hashing" });
-    await new Promise((r) => setTimeout(r, 250)); // bars redraw on a timer
+    // Bars redraw on a timer: wait for the next redraw, which shows both bars with their latest state.
+    await new Promise<void>((resolve) => (redrawn = resolve));
     view.stop();
     expect(stderr.text).toContain("ctx.kv uploading");
     expect(stderr.text).toContain("512 B/1.0 KiB");
