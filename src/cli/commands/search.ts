@@ -3,6 +3,7 @@ import { loadTokenizer } from "../../onnx/load-tokenizer.js";
 import { readModelFolder } from "../../onnx/read-model-folder.js";
 import { searchCaches } from "../../onnx/search-caches.js";
 import { addModelOptions, printJson, textFlag, type ModelFlags } from "./generate.js";
+import { cliRunOf, stderrOf, stdoutOf } from "../cli-io.js";
 
 /**
  * `kvcdn search --dir D --model M --query Q [--json]`: rank the `.kv` files of a folder by the token prefix they share
@@ -16,6 +17,8 @@ export function registerSearchCommand(program: Command): void {
     .option("--query-file <file>", "read the query from a file, verbatim")
     .option("-r, --recursive", "scan subfolders too")
     .action(async (_opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
+      const err = stderrOf(cliRunOf(cmd).io);
       const flags = cmd.optsWithGlobals<ModelFlags & { dir: string; query?: string; queryFile?: string; recursive?: boolean }>();
       const query = await textFlag(flags.query, flags.queryFile, "query");
       if (query === undefined) throw new InvalidArgumentError("give the query with --query or --query-file");
@@ -32,13 +35,13 @@ export function registerSearchCommand(program: Command): void {
         query,
         recursive: flags.recursive === true,
         onSkip: (path, reason) => {
-          if (flags.json !== true && flags.quiet !== true) process.stderr.write(`skipped ${path}: ${reason}\n`);
+          if (flags.json !== true && flags.quiet !== true) err.write(`skipped ${path}: ${reason}\n`);
         },
       });
       if (flags.json === true) {
-        return printJson(matches.map((m) => ({ path: m.path, prefix_tokens: m.prefixTokens, total_tokens: m.totalTokens, model: m.model })));
+        return printJson(out, matches.map((m) => ({ path: m.path, prefix_tokens: m.prefixTokens, total_tokens: m.totalTokens, model: m.model })));
       }
-      if (matches.length === 0) process.stdout.write("no cache shares a prefix with the query\n");
-      for (const m of matches) process.stdout.write(`${m.prefixTokens}/${m.totalTokens}\t${m.model}\t${m.path}\n`);
+      if (matches.length === 0) out.write("no cache shares a prefix with the query\n");
+      for (const m of matches) out.write(`${m.prefixTokens}/${m.totalTokens}\t${m.model}\t${m.path}\n`);
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { KvcdnError } from "../../errors/kvcdn-error.js";
 import { verifyCache, type VerifyResult } from "../../onnx/verify-cache.js";
 import { addModelOptions, loadModelFromFlags, parsePositiveInt, printJson, textFlag, type ModelFlags } from "./generate.js";
+import { cliRunOf, stdoutOf } from "../cli-io.js";
 
 interface VerifyFlags extends ModelFlags {
   kv: string;
@@ -26,6 +27,7 @@ export function registerVerifyCommand(program: Command): void {
     .option("-n, --n <n>", "tokens to generate on each path", parsePositiveInt, 32)
     .option("--top-k <k>", "k of the top-k agreement", parsePositiveInt, 5)
     .action(async (_opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
       const flags = cmd.optsWithGlobals<VerifyFlags>();
       const question = await textFlag(flags.question, flags.questionFile, "question");
       const context = await textFlag(undefined, flags.contextFile, "context");
@@ -39,9 +41,9 @@ export function registerVerifyCommand(program: Command): void {
           ...(question !== undefined ? { question } : {}),
           ...(context !== undefined ? { contextTokens: model.tokenizer.encode(context, { addSpecialTokens: true }) } : {}),
         });
-        if (flags.json === true) printJson(verifyResultJson(result));
+        if (flags.json === true) printJson(out, verifyResultJson(result));
         else {
-          process.stdout.write(
+          out.write(
             [
               `match:               ${result.match}`,
               `mismatch indices:    ${result.mismatchIndices.length === 0 ? "none" : result.mismatchIndices.join(", ")}`,
