@@ -4,19 +4,8 @@
  */
 import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  dequantizeKv,
-  dequantizeValues,
-  f16ToF32,
-  f32ToF16,
-  inspectKv,
-  quantizeKv,
-  quantizeValues,
-  readKv,
-  readKvMetadata,
-  writeKv,
-  type KvCache,
-} from "../src/kv/index.js";
+import { dequantizeKv, f16ToF32, f32ToF16, inspectKv, quantizeKv, readKv, readKvMetadata, writeKv, type KvCache } from "../src/kv/index.js";
+import { dequantizeValues, quantizeValues } from "../src/kv/quantize.js";
 import { checkTarget, fmt, fmtBytes, median, melemPerSecond, stat } from "./lib/stats.js";
 import type { BenchContext, BenchMode, BenchModule, SectionResult, TableRow } from "./lib/types.js";
 import { fillRandomF16, QWEN3_HEAD_DIM, QWEN3_KV_HEADS, QWEN3_LAYERS, writeSparseKv } from "./lib/write-random-kv.js";

@@ -5,19 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, bench, describe } from "vitest";
-import {
-  bf16ToF32,
-  castKv,
-  dequantizeKv,
-  f16ToF32,
-  f32ToBf16,
-  f32ToF16,
-  quantizeKv,
-  quantizeValues,
-  readKv,
-  writeKv,
-  type KvCache,
-} from "../src/kv/index.js";
+import { bf16ToF32, castKv, dequantizeKv, f16ToF32, f32ToBf16, f32ToF16, quantizeKv, readKv, writeKv, type KvCache } from "../src/kv/index.js";
+import { quantizeValues } from "../src/kv/quantize.js";
 
 const N = 8 * 512 * 128;
 const f32 = Float32Array.from({ length: N }, (_, i) => Math.sin(i * 0.001) * 4);

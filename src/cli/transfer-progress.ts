@@ -17,7 +17,13 @@ export interface TransferProgressView {
  * otherwise a view that draws nothing (so piped output and JSON stay clean).
  * @example const view = transferProgressView({ stderr: process.stderr, json: false, quiet: false })
  */
-export function transferProgressView(params: { stderr: TextSink; json: boolean; quiet: boolean }): TransferProgressView {
+export function transferProgressView(params: {
+  stderr: TextSink;
+  json: boolean;
+  quiet: boolean;
+  /** Called after every redraw of the bars (which happen on a timer): lets a test wait for one instead of sleeping. */
+  onRedraw?: () => void;
+}): TransferProgressView {
   const stream = params.stderr as TextSink & { isTTY?: boolean };
   if (params.json || params.quiet || stream.isTTY !== true) return { onProgress: () => undefined, stop: () => undefined };
   const multi = new cliProgress.MultiBar(
@@ -31,6 +37,7 @@ export function transferProgressView(params: { stderr: TextSink; json: boolean; 
     },
     cliProgress.Presets.shades_classic,
   );
+  if (params.onRedraw !== undefined) multi.on("redraw-post", params.onRedraw);
   const bars = new Map<string, cliProgress.SingleBar>();
   return {
     onProgress: (e) => {

@@ -1,8 +1,9 @@
 import { KvcdnError } from "../errors/kvcdn-error.js";
 
 /**
- * Check an artifact id and percent-encode it as one path segment (docs/service-contract.md#urls-and-artifact-ids): `a/b` becomes `a%2Fb`. Empty ids and the
- * dot segments `.` / `..` (which URL parsing would collapse into another route) are refused.
+ * Check an artifact id and percent-encode it as one path segment (docs/service-contract.md#urls-and-artifact-ids):
+ * `a/b` becomes `a%2Fb`. Empty ids and the dot segments `.` / `..` (which URL parsing would collapse into another
+ * route) are refused.
  * @example encodeArtifactId("8d0f…") // → "8d0f…"
  */
 export function encodeArtifactId(id: string): string {

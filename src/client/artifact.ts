@@ -4,9 +4,9 @@ export type Visibility = "private" | "public";
 export type ArtifactStatus = "pending" | "ready";
 
 /**
- * One stored KV cache, normalised from whichever shape the service returned (docs/service-contract.md#deployed-service-variants). Wire names
- * are kept (snake_case, as in the API and `.kv.json`), so `kvcdn get --json` prints exactly this. Fields the service
- * did not send are `null`.
+ * One stored KV cache, normalised from whichever shape the service returned
+ * (docs/service-contract.md#deployed-service-variants). Wire names are kept (snake_case, as in the API and `.kv.json`),
+ * so `kvcdn get --json` prints exactly this. Fields the service did not send are `null`.
  */
 export interface Artifact {
   /** The artifact id (a UUID): `id ?? artifact_id`. */
@@ -57,9 +57,10 @@ const int = (v: unknown): number | undefined => (typeof v === "number" && Number
 const bool = (v: unknown): boolean | undefined => (typeof v === "boolean" ? v : undefined);
 
 /**
- * Normalise one artifact from any shape the service sends (docs/service-contract.md#deployed-service-variants): `id ?? artifact_id`, name aliases, `checksum ??
- * sha256 ?? metadata.sha256`, optional `status`, layer/quantization facts from `metadata` when not top-level. A body
- * wrapped as `{artifact: {...}}` is unwrapped. Returns undefined when there is no id.
+ * Normalise one artifact from any shape the service sends (docs/service-contract.md#deployed-service-variants):
+ * `id ?? artifact_id`, name aliases, `checksum ?? sha256 ?? metadata.sha256`, optional `status`, layer/quantization
+ * facts from `metadata` when not top-level. A body wrapped as `{artifact: {...}}` is unwrapped. Returns undefined when
+ * there is no id.
  * @example normalizeArtifact({ artifact_id: "a1", model_name: "Qwen/Qwen3-0.6B", sha256: "ab…" })?.checksum // → "ab…"
  */
 export function normalizeArtifact(raw: unknown): Artifact | undefined {

@@ -4,7 +4,9 @@ import type { ClientContext } from "./client-context.js";
 import type { CallOptions } from "./client-options.js";
 import { invalidResponse } from "./invalid-response.js";
 
-/** A presigned GET for a private artifact, normalised (docs/service-contract.md#deployed-service-variants). Wire names. */
+/**
+ * A presigned GET for a private artifact, normalised (docs/service-contract.md#deployed-service-variants). Wire names.
+ */
 export interface DownloadUrl {
   /** The artifact's id. */
   artifact_id: string;
@@ -20,7 +22,8 @@ export interface DownloadUrl {
 
 /**
  * Get a time-limited presigned GET URL for an artifact of the caller's organization (`POST
- * /api/v1/artifacts/{id}/download-url`, no body and no Content-Type: docs/service-contract.md#request-bodies). Idempotent, so retried.
+ * /api/v1/artifacts/{id}/download-url`, no body and no Content-Type: docs/service-contract.md#request-bodies).
+ * Idempotent, so retried.
  */
 export async function createDownloadUrl(ctx: ClientContext, id: string, options: CallOptions = {}): Promise<DownloadUrl> {
   const path = `/api/v1/artifacts/${encodeArtifactId(id)}/download-url`;

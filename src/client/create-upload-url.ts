@@ -14,7 +14,10 @@ type UploadUrlWire = components["schemas"]["UploadUrlRequest"];
 export type UploadUrlRequest = Omit<UploadUrlWire, "num_tokens" | "visibility"> &
   Partial<Pick<UploadUrlWire, "num_tokens" | "visibility">>;
 
-/** Where to PUT an artifact's bytes, normalised from any shape the service returns (docs/service-contract.md#deployed-service-variants). Wire names. */
+/**
+ * Where to PUT an artifact's bytes, normalised from any shape the service returns
+ * (docs/service-contract.md#deployed-service-variants). Wire names.
+ */
 export interface UploadUrl {
   /** The new (pending) artifact's id. */
   artifact_id: string;
@@ -32,8 +35,9 @@ export interface UploadUrl {
 
 /**
  * Create a pending artifact and get its presigned PUT URL. Every call creates an artifact, so this is never retried
- * blindly: only 429 and 503 with `Retry-After` (the request was not processed) are retried (docs/service-contract.md#reconciliation). After any other
- * failure the caller must reconcile (list pending artifacts with the same checksum) before trying again.
+ * blindly: only 429 and 503 with `Retry-After` (the request was not processed) are retried
+ * (docs/service-contract.md#reconciliation). After any other failure the caller must reconcile (list pending artifacts
+ * with the same checksum) before trying again.
  */
 export async function createUploadUrl(ctx: ClientContext, body: UploadUrlRequest, options: CallOptions = {}): Promise<UploadUrl> {
   const path = "/api/v1/artifacts/upload-url";

@@ -9,7 +9,8 @@ import { listArtifacts } from "./list-artifacts.js";
 
 /**
  * One artifact by id. `GET /api/v1/artifacts/{id}`; where the service has no such route (404 `Route … not found`,
- * the deployed service: docs/service-contract.md#routes-the-deployed-service-lacks) the list is scanned instead. Unknown ids give {@link NotFoundError}.
+ * the deployed service: docs/service-contract.md#routes-the-deployed-service-lacks) the list is scanned instead.
+ * Unknown ids give {@link NotFoundError}.
  */
 export async function getArtifact(ctx: ClientContext, id: string, options: CallOptions = {}): Promise<Artifact> {
   const path = `/api/v1/artifacts/${encodeArtifactId(id)}`;

@@ -36,7 +36,9 @@ type ListQuery = NonNullable<paths["/api/v1/artifacts"]["get"]["parameters"]["qu
 
 const LIST_PATH = "/api/v1/artifacts";
 
-/** Whether an artifact passes the filters (the deployed service ignores them: docs/service-contract.md#list-and-paging). */
+/**
+ * Whether an artifact passes the filters (the deployed service ignores them: docs/service-contract.md#list-and-paging).
+ */
 export function matchesListFilters(a: Artifact, p: ListArtifactsParams): boolean {
   if (p.model !== undefined && a.model_name !== p.model) return false;
   if (p.visibility !== undefined && a.visibility !== p.visibility) return false;
@@ -50,9 +52,10 @@ export function matchesListFilters(a: Artifact, p: ListArtifactsParams): boolean
 }
 
 /**
- * Every page of the list, following whichever paging the service uses (docs/service-contract.md#list-and-paging): a `continuation_token` (pages may be
- * short, even empty, with a token), `total`/`offset` (page while `offset + items < total`), or neither (one page).
- * Stops when a token repeats or a page brings only artifacts already seen (a server that ignores paging).
+ * Every page of the list, following whichever paging the service uses (docs/service-contract.md#list-and-paging): a
+ * `continuation_token` (pages may be short, even empty, with a token), `total`/`offset` (page while `offset + items <
+ * total`), or neither (one page). Stops when a token repeats or a page brings only artifacts already seen (a server
+ * that ignores paging).
  */
 export async function* listArtifactPages(ctx: ClientContext, params: ListArtifactsParams = {}): AsyncGenerator<ArtifactPage, void, undefined> {
   const seenTokens = new Set<string>();

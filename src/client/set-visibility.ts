@@ -10,8 +10,8 @@ import { unsupportedRouteError } from "./unsupported-route-error.js";
 
 /**
  * Make an artifact `public` or `private` (`PATCH /api/v1/artifacts/{id}`) and return it. A service without that
- * route (the deployed one: docs/service-contract.md#routes-the-deployed-service-lacks) gives a `NotFoundError` with code
- * `unsupported` (see {@link unsupportedRouteError}).
+ * route (the deployed one: docs/service-contract.md#routes-the-deployed-service-lacks) gives a `NotFoundError` with
+ * code `unsupported` (see {@link unsupportedRouteError}).
  */
 export async function setVisibility(ctx: ClientContext, id: string, visibility: Visibility, options: CallOptions = {}): Promise<Artifact> {
   if (visibility !== "public" && visibility !== "private") {

@@ -18,7 +18,10 @@ export interface Identity {
   [key: string]: unknown;
 }
 
-/** Who the configured credential belongs to. An invalid key gives `AuthError`. No body, no Content-Type (docs/service-contract.md#request-bodies). */
+/**
+ * Who the configured credential belongs to. An invalid key gives `AuthError`. No body, no Content-Type
+ * (docs/service-contract.md#request-bodies).
+ */
 export async function verifyApiKey(ctx: ClientContext, options: CallOptions = {}): Promise<Identity> {
   const path = "/api/v1/api-keys/verify";
   const { data, response } = await callApi(

@@ -2,9 +2,10 @@ import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
 
 /**
- * Where the Rust CLI keeps `config.toml` (docs/service-contract.md#configuration-and-credentials): `$XDG_CONFIG_HOME/kvcdn/config.toml` or
- * `~/.config/kvcdn/config.toml` on Linux and other Unixes, `~/Library/Application Support/kvcdn/config.toml` on macOS,
- * `%APPDATA%\kvcdn\config.toml` on Windows. Empty environment values count as unset.
+ * Where the Rust CLI keeps `config.toml` (docs/service-contract.md#configuration-and-credentials):
+ * `$XDG_CONFIG_HOME/kvcdn/config.toml` or `~/.config/kvcdn/config.toml` on Linux and other Unixes,
+ * `~/Library/Application Support/kvcdn/config.toml` on macOS, `%APPDATA%\kvcdn\config.toml` on Windows. Empty
+ * environment values count as unset.
  * @example defaultConfigPath({ env: { XDG_CONFIG_HOME: "/tmp/cfg" } }) // → "/tmp/cfg/kvcdn/config.toml"
  */
 export function defaultConfigPath(params: {

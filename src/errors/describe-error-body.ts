@@ -68,9 +68,9 @@ function describeJson(json: unknown): Omit<ErrorBodyInfo, "body" | "kind"> {
 }
 
 /**
- * Read an error response body defensively (docs/service-contract.md#error-bodies): JSON with `error` as a string or an object,
- * `message`, `code`, `details`; framework errors; S3 XML; an HTML page from a proxy; truncated JSON; plain text or
- * nothing at all. Never throws.
+ * Read an error response body defensively (docs/service-contract.md#error-bodies): JSON with `error` as a string or an
+ * object, `message`, `code`, `details`; framework errors; S3 XML; an HTML page from a proxy; truncated JSON; plain text
+ * or nothing at all. Never throws.
  * @example describeErrorBody('{"error":"quota_exceeded","message":"Free plan allows 20 artifacts"}')
  * // → { code: "quota_exceeded", message: "Free plan allows 20 artifacts", kind: "json", … }
  */

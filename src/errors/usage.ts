@@ -21,7 +21,8 @@ const obj = (v: unknown): Record<string, unknown> | undefined =>
 /**
  * Map any usage shape the service returns to {@link Usage}: the flat `{used_bytes, quota_bytes, artifact_count,
  * artifact_limit}` of `/api/v1/usage`, or the deployed `/api/v1/quota` `{customer_id, quota: {artifacts,
- * storage_bytes, …}, used: {…}}` (docs/service-contract.md#quota-and-usage); flat fields win where both are present.
+ * storage_bytes, …}, used: {…}}` (docs/service-contract.md#quota-and-usage); flat fields win where both are
+ * present.
  * Returns undefined when the body holds no usage figure at all.
  * @example normalizeUsage({ quota: { artifacts: 20, storage_bytes: 1e12 }, used: { artifacts: 3, storage_bytes: 42 } })
  * // → { used_bytes: 42, quota_bytes: 1e12, artifact_count: 3, artifact_limit: 20 }

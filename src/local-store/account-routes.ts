@@ -24,8 +24,8 @@ export async function getUsage(ctx: StoreContext, ex: Exchange): Promise<void> {
 }
 
 /**
- * `GET /api/v1/quota`: the deployed service's nested shape (`quota` and `used` counts, docs/service-contract.md#quota-and-usage) plus
- * the flat `used_bytes` / `quota_bytes`.
+ * `GET /api/v1/quota`: the deployed service's nested shape (`quota` and `used` counts,
+ * docs/service-contract.md#quota-and-usage) plus the flat `used_bytes` / `quota_bytes`.
  */
 export async function getQuota(ctx: StoreContext, ex: Exchange): Promise<void> {
   const principal = await authenticate(ctx, ex);

@@ -1,7 +1,10 @@
 /** The free plan's artifact limit (product documents: "Free accounts are limited to 20 artifacts"). */
 export const FREE_PLAN_ARTIFACT_LIMIT = 20;
 
-/** Default storage quota per organization: 1 TiB, the deployed backend's default (docs/service-contract.md#quota-and-usage). */
+/**
+ * Default storage quota per organization: 1 TiB, the deployed backend's default
+ * (docs/service-contract.md#quota-and-usage).
+ */
 export const DEFAULT_QUOTA_BYTES = 2 ** 40;
 
 /** Largest single presigned PUT: 5 GiB, S3's single-PUT ceiling (product documents, "Large files"). */

@@ -42,10 +42,10 @@ function tooLarge(ex: Exchange, maxBytes: number): undefined {
 const EMPTY_JSON_MESSAGE = "Body cannot be empty when content-type is set to 'application/json'";
 
 /**
- * Read a JSON object body under the deployed service's rules (docs/service-contract.md#request-bodies): another content type → 415,
- * `application/json` with an empty body → 400 `FST_ERR_CTP_EMPTY_JSON_BODY`, over `maxBytes` → 413, malformed or
- * not an object → 400. Answers the error itself and returns undefined; a missing body with no Content-Type gives
- * `{}` when `optional`.
+ * Read a JSON object body under the deployed service's rules (docs/service-contract.md#request-bodies): another content
+ * type → 415, `application/json` with an empty body → 400 `FST_ERR_CTP_EMPTY_JSON_BODY`, over `maxBytes` → 413,
+ * malformed or not an object → 400. Answers the error itself and returns undefined; a missing body with no Content-Type
+ * gives `{}` when `optional`.
  */
 export async function readJsonBody(
   ex: Exchange,

@@ -3,7 +3,8 @@ import { FixtureModelError } from "./fixture-model-error.js";
 
 /**
  * The dimensions of a Qwen3 decoder, with `config.json`'s own field names (wire names stay wire names).
- * Every field is what Hugging Face `Qwen3Config` calls it; see docs/runtime.md#qwen3-06b-reference-values for Qwen3-0.6B's values.
+ * Every field is what Hugging Face `Qwen3Config` calls it; see docs/runtime.md#qwen3-06b-reference-values for
+ * Qwen3-0.6B's values.
  */
 export interface Qwen3Dims {
   /** Rows of `model.embed_tokens.weight` (and logits). The real Qwen3 tokenizer needs 151936. */

@@ -49,7 +49,10 @@ function maybeCreated(e: unknown): boolean {
   return isNetworkError(e) || isTimeoutError(e) || (isHttpError(e) && e.status >= 500);
 }
 
-/** confirm-upload said the stored object is not what was declared (size, SHA-256, or missing): a 400 (docs/service-contract.md#confirm-upload). */
+/**
+ * confirm-upload said the stored object is not what was declared (size, SHA-256, or missing): a 400
+ * (docs/service-contract.md#confirm-upload).
+ */
 function isConfirmMismatch(e: unknown): boolean {
   if (!isHttpError(e) || e.status !== 400) return false;
   const text = `${e.code ?? ""} ${e.message} ${JSON.stringify(e.body ?? "")}`.toLowerCase();

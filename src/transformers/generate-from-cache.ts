@@ -89,10 +89,10 @@ export interface GenerateFromCacheResult {
 
 /**
  * Seed transformers.js `generate()` with a `.kv` cache, following the rules that make seeding correct
- * (docs/runtime.md#transformersjs-seeding): the full ids (cached prefix + suffix) with a full-length attention mask, at least one uncached
- * token, and a fresh `DynamicCache` for every call, so the caller's cache is never mutated. The cache is opened and
- * checked by the same `loadKvSource` as `kvcdn/onnx` (sidecar SHA-256, fingerprint or model name, layers, KV heads,
- * head_dim), then the ids are checked to start with the cached tokens.
+ * (docs/runtime.md#transformersjs-seeding): the full ids (cached prefix + suffix) with a full-length attention mask, at
+ * least one uncached token, and a fresh `DynamicCache` for every call, so the caller's cache is never mutated. The cache
+ * is opened and checked by the same `loadKvSource` as `kvcdn/onnx` (sidecar SHA-256, fingerprint or model name,
+ * layers, KV heads, head_dim), then the ids are checked to start with the cached tokens.
  * @throws {CacheInputError} `no_tokens`, `prefix_mismatch` or `fully_cached`, each saying what to do.
  * @throws {CompatibilityError} when the cache does not fit the model (another model, or another shape).
  * @throws {KvcdnError} `unknown_option` for a key that is neither kvcdn's nor a transformers.js generation option.
@@ -155,7 +155,8 @@ export async function generateFromCache(options: GenerateFromCacheOptions): Prom
   }
 
   const input_ids = new Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]);
-  // Full-length mask: generate() runs only the uncached suffix, at positions cumsum(mask) − 1 = p … (docs/runtime.md#transformersjs-seeding).
+  // Full-length mask: generate() runs only the uncached suffix, at positions cumsum(mask) − 1 = p …
+  // (docs/runtime.md#transformersjs-seeding).
   const attention_mask = new Tensor("int64", new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
   const past_key_values =
     p === 0 ? null : await kvToDynamicCache(p === numTokens ? cache : sliceTokens(cache, p), { dtype });

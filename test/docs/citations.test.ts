@@ -72,7 +72,7 @@ function citationsIn(path: string, text: string): Citation[] {
 const OUTSIDE: ReadonlyArray<[string, RegExp]> = [
   ["a path into the shared folder", /(?:\.\.\/)+shared\/|\/work\/shared\b|\bshared\/(?:reference|seeds)\b/],
   ["a reference document", /\breference\/[\w-]+\.md\b/],
-  ["a document name without docs/", /(?<![\w/-])(?<!docs\/)(?:TOOLCHAIN|STYLE|ml-runtime|service-contract|kv-format)\.md\b/],
+  ["a document name without docs/", /(?<![\w/-])(?:TOOLCHAIN|STYLE|ml-runtime|service-contract|kv-format)\.md\b/],
   ["a numbered section of a reference", /(?<!RFC \d{3,5} )§|(?<![\w.])(?:Part [AB]|[AB]\.\d{1,2})(?![\w.])|\bgotcha \d/],
 ];
 
@@ -138,7 +138,9 @@ describe("citations of documents", () => {
       for (const [file, section] of refs) {
         const known = anchors.get(file);
         if (known === undefined) broken.push(`docs/${doc}: ${file} does not exist`);
-        else if (section !== undefined && !known.has(section)) broken.push(`docs/${doc}: ${file} has no section #${section}`);
+        else if (section !== undefined && !known.has(section)) {
+          broken.push(`docs/${doc}: ${file} has no section #${section}`);
+        }
       }
     }
     expect(broken).toEqual([]);

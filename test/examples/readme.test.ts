@@ -4,7 +4,7 @@ import type { Command, Option } from "commander";
 import { parse as parseToml } from "smol-toml";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { normalizeArtifact } from "../../src/index.js";
+import { normalizeArtifact } from "../../src/client/artifact.js";
 import { buildProgram } from "../../src/cli/run-cli.js";
 import { REPO } from "./run-script.js";
 

@@ -1,25 +1,13 @@
 import { copyFile, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { runCli } from "../../src/cli/run-cli.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runKvcdn } from "../cli/run-kvcdn.js";
 import { parseSidecar, readKv, type KvInspection } from "../../src/kv/index.js";
 
 const fixture = (name: string) => new URL(`../fixtures/kv/${name}`, import.meta.url).pathname;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    const code = await runCli(["node", "kvcdn", ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = (...args: string[]) => runKvcdn(args);
 
 let dir: string;
 beforeAll(async () => {

@@ -47,7 +47,8 @@ describe("golden fixtures", () => {
     }
   });
 
-  it("match the worked examples of docs/kv-format.md#worked-examples: F16 456 bytes with N = 256, quantized 608 bytes with N = 488", async () => {
+  // docs/kv-format.md#worked-examples
+  it("match the worked examples: F16 456 bytes with N = 256, quantized 608 bytes with N = 488", async () => {
     const f16 = await readSafetensorsHeader(fixture("golden-f16.kv"));
     expect([f16.fileSize, f16.headerLength]).toEqual([456, 256]);
     const q8 = await readSafetensorsHeader(fixture("golden-q8.kv"));

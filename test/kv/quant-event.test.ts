@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatQuantEvent, formatRustF64, rfc3339, type QuantEvent } from "../../src/kv/index.js";
+import { type QuantEvent } from "../../src/kv/index.js";
+import { formatQuantEvent, formatRustF64, rfc3339 } from "../../src/kv/quant-event.js";
 
 describe("formatRustF64 (serde_json / ryu layout)", () => {
   it.each([

@@ -1,19 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  INV_127_F32,
-  KvFormatError,
-  MIN_QUANT_SCALE,
-  castKv,
-  dequantDtypeFor,
-  dequantizeKv,
-  dequantizeValues,
-  f32ToBf16,
-  f32ToF16,
-  parseQuantTarget,
-  quantizeKv,
-  quantizeValues,
-  type KvCache,
-} from "../../src/kv/index.js";
+import { KvFormatError, castKv, dequantizeKv, f32ToBf16, f32ToF16, parseQuantTarget, quantizeKv, type KvCache } from "../../src/kv/index.js";
+import { INV_127_F32, MIN_QUANT_SCALE, dequantDtypeFor, dequantizeValues, quantizeValues } from "../../src/kv/quantize.js";
 
 const codes = (xs: number[]) => quantizeValues(Float32Array.from(xs));
 

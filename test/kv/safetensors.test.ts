@@ -37,7 +37,8 @@ function headerJson(bytes: Uint8Array): string {
 }
 
 describe("encodeSafetensors", () => {
-  it("reproduces the worked example of docs/kv-format.md#worked-examples: 2 layers F16 [1,2,3,4] → N = 256, 456 bytes", () => {
+  // docs/kv-format.md#worked-examples
+  it("reproduces the worked example: 2 layers F16 [1,2,3,4] → N = 256, 456 bytes", () => {
     const bytes = encodeSafetensors({
       v_1: f16Tensor([1, 2, 3, 4], 4),
       k_1: f16Tensor([1, 2, 3, 4], 2),
@@ -152,7 +153,7 @@ describe("writeSafetensors / readers", () => {
 
   it("honours an aborted signal without touching the destination", async () => {
     const path = join(dir, "aborted.safetensors");
-    await expect(writeSafetensors(path, weights, { signal: AbortSignal.abort() })).rejects.toThrow();
+    await expect(writeSafetensors(path, weights, { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: "AbortError" });
     await expect(readFile(path)).rejects.toMatchObject({ code: "ENOENT" });
   });
 

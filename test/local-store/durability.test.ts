@@ -5,9 +5,12 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { startLocalStore } from "../../src/local-store/index.js";
 import { call, confirm, createUpload, fetchChecked, putBytes, randomBlob, sha256, uploadReady } from "./support/store-client.js";
+
+// Starts and kills child processes (a store, the built CLI): slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let dataDir: string;
 beforeEach(async () => {

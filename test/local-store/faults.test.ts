@@ -89,7 +89,8 @@ describe("reset", () => {
     const data = randomBlob(2 * 1024 * 1024);
     const up = await createUpload(store, store.apiKey, data);
     store.faults.inject({ on: "put", action: "reset", afterBytes: 1024 * 1024 });
-    await expect(fetch(up.url, { method: "PUT", body: data })).rejects.toThrow();
+    // A cut connection is undici's TypeError("fetch failed"), not an HTTP answer.
+    await expect(fetch(up.url, { method: "PUT", body: data })).rejects.toThrow(TypeError);
     expect((await confirm(store, store.apiKey, up.artifact_id, data)).body.error).toBe("artifact_data_not_found");
     expect(parseS3Error((await putBytes(up.url, data)).text).Code).toBe("AccessDenied");
     expect(await readdir(join(store.dataDir, "blobs", ".incoming"))).toEqual([]);
@@ -115,7 +116,7 @@ describe("reset", () => {
         headers: { authorization: `Bearer ${store.apiKey}`, "content-type": "application/json" },
         body: JSON.stringify(uploadFields(data, { name: "orphan candidate" })),
       }),
-    ).rejects.toThrow();
+    ).rejects.toThrow(TypeError);
     expect(store.requests.count("createUploadUrl")).toBe(before + 1);
     const list = await call(store, "GET", "/api/v1/artifacts?q=orphan%20candidate", { key: store.apiKey });
     expect(list.body.artifacts).toHaveLength(1);
@@ -165,7 +166,7 @@ describe("status and delay", () => {
     store.faults.inject({ on: "verifyApiKey", action: "delay", ms: 30_000 });
     await expect(
       fetch(`${store.url}/api/v1/api-keys/verify`, { method: "POST", headers: { authorization: `Bearer ${store.apiKey}` }, signal: AbortSignal.timeout(100) }),
-    ).rejects.toThrow();
+    ).rejects.toMatchObject({ name: "TimeoutError" });
   });
 });
 

@@ -3,9 +3,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { defaultStoreDir } from "../../src/local-store/index.js";
 import { call, uploadFields, randomBlob } from "./support/store-client.js";
+
+// Starts and kills child processes (a store, the built CLI): slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const CLI = join(import.meta.dirname, "..", "..", "src", "cli.ts");
 

@@ -1,33 +1,17 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { runCli } from "../../src/cli/run-cli.js";
+import { runKvcdn } from "../cli/run-kvcdn.js";
 import { ensureFixtureModel } from "../../src/testing/index.js";
 import { FIXTURE, LONG_TEXT, makeTempDir } from "./helpers.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let modelDir: string;
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 
-/** Run the CLI in-process; return its exit code, stdout and stderr. */
-async function kvcdn(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await runCli(["node", "kvcdn", ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const kvcdn = (...args: string[]) => runKvcdn(args);
 
 beforeAll(async () => {
   modelDir = await ensureFixtureModel(FIXTURE);

@@ -1,7 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AbortError, CacheInputError } from "../../src/errors/index.js";
 import { produceCache, resumeFromCache, type GenerationResult, type OnnxModel, type ProducedCache } from "../../src/onnx/index.js";
 import { LONG_TEXT, loadTinyModel } from "./helpers.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let model: OnnxModel;
 let produced: ProducedCache;

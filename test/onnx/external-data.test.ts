@@ -7,7 +7,7 @@ import { ModelFolderError } from "../../src/errors/index.js";
 import { loadModel, readModelFolder } from "../../src/onnx/index.js";
 import { ensureFixtureModel } from "../../src/testing/index.js";
 import { makeTempDir } from "./helpers.js";
-import { runCli } from "../../src/cli/run-cli.js";
+import { runKvcdn } from "../cli/run-kvcdn.js";
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
 let complete: string;
@@ -65,18 +65,7 @@ describe("the external data a graph names is checked before any runtime opens it
   });
 
   it("the CLI prints the ModelFolderError, not onnxruntime's message", async () => {
-    let stderr = "";
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => {
-      stderr += String(chunk);
-      return true;
-    }) as typeof process.stderr.write;
-    let code: number;
-    try {
-      code = await runCli(["node", "kvcdn", "generate", "--model", missing, "--context", "Hi", "-o", join(tmp.dir, "x.kv")]);
-    } finally {
-      process.stderr.write = write;
-    }
+    const { code, stderr } = await runKvcdn(["generate", "--model", missing, "--context", "Hi", "-o", join(tmp.dir, "x.kv")]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/missing onnx\/model\.onnx_data/);
     expect(stderr).not.toMatch(/onnxruntime|ORT|Load model/i);

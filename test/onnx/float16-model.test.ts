@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CompatibilityError } from "../../src/errors/index.js";
 import { readKv } from "../../src/kv/index.js";
 import { loadModel, produceCache, resumeFromCache, verifyCache, type OnnxModel } from "../../src/onnx/index.js";
@@ -7,6 +7,9 @@ import { ensureFixtureModel } from "../../src/testing/index.js";
 import { generateFromCache, loadTransformersModel, pastTensorType } from "../../src/transformers/index.js";
 import { makeFloat16IoVariant } from "./float16-io-variant.js";
 import { FIXTURE, fullPrefillGreedy, LONG_TEXT, makeTempDir, maxAbsDiff } from "./helpers.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 // A model whose graph takes and returns float16 past/present/logits, like onnx-community's fp16 and q4f16 exports:
 // the same code must read those types from the session and convert caches to them.

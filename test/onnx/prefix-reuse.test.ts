@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { writeKv } from "../../src/kv/index.js";
 import { CacheInputError } from "../../src/errors/index.js";
 import {
@@ -10,6 +10,9 @@ import {
   type OnnxModel,
 } from "../../src/onnx/index.js";
 import { fullPrefillGreedy, LONG_TEXT, loadTinyModel, makeTempDir } from "./helpers.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let model: OnnxModel;
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;

@@ -1,6 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, expectTypeOf, it } from "vitest";
+import { describe, expect, expectTypeOf, it, vi } from "vitest";
 import {
   GenerationStream,
   isModuleNotFoundForTest,
@@ -21,6 +21,9 @@ import {
 import { generateFromCache, kvToDynamicCache, presentToKv, type GenerateFromCacheResult } from "../../src/transformers/index.js";
 import type { DynamicCache } from "@huggingface/transformers";
 import type { KvCache } from "../../src/kv/index.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 describe("kvcdn/onnx and kvcdn/transformers public API", () => {
   it("has the documented signatures", () => {

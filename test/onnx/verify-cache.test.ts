@@ -1,9 +1,12 @@
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CacheInputError } from "../../src/errors/index.js";
 import { castKv, writeKv } from "../../src/kv/index.js";
 import { produceCache, verifyCache, type OnnxModel } from "../../src/onnx/index.js";
 import { LONG_TEXT, loadTinyModel, makeTempDir } from "./helpers.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let model: OnnxModel;
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;

@@ -1,13 +1,15 @@
 // The published package: `npm pack` contents, publint, attw (node16), and both module formats loading.
-// Needs dist/ (`npm test` builds it before vitest runs); skipped when it is absent.
+// Needs dist/, which vitest's global setup (test/global-setup.ts) builds from the current sources.
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+
+// npm pack, publint and attw each run for tens of seconds.
+vi.setConfig({ testTimeout: 240_000 });
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const built = existsSync(join(root, "dist", "index.js")) && existsSync(join(root, "dist", "index.cjs"));
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
   exports: Record<string, unknown>;
   bin: Record<string, string>;
@@ -24,7 +26,11 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
 
 const bin = (name: string) => join(root, "node_modules", ".bin", name);
 
-describe.skipIf(!built)("published package", () => {
+describe("published package", () => {
+  it("is built (a missing build fails here instead of skipping the file)", () => {
+    expect(existsSync(join(root, "dist", "index.js")) && existsSync(join(root, "dist", "index.cjs"))).toBe(true);
+  });
+
   it("npm pack ships dist for every export (ESM, CJS and both .d.ts) and no sources or tests", async () => {
     const r = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"]);
     expect(r.code).toBe(0);

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   createFixtureModel,
   ensureFixtureModel,
@@ -13,6 +13,9 @@ import {
   resolveFixtureShape,
   type FixtureModel,
 } from "../../src/testing/index.js";
+
+// Generates fixture model folders (weights, ONNX graphs) and hashes them: seconds each, more on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let scratch: string;
 beforeAll(async () => {

@@ -5,10 +5,13 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { onnx } from "onnx-proto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { readSafetensors, readSafetensorsHeader } from "../../src/kv/index.js";
 import { ensureFixtureModel, FIXTURE_SHAPES } from "../../src/testing/index.js";
 import { openSession, type ort } from "./ort-helpers.js";
+
+// Generates fixture model folders (weights, ONNX graphs) and hashes them: seconds each, more on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 const tiny = FIXTURE_SHAPES.tiny;
 let dir: string;

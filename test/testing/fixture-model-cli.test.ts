@@ -4,21 +4,13 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { runCli } from "../../src/cli/run-cli.js";
+import { runKvcdn } from "../cli/run-kvcdn.js";
 import { ensureFixtureModel, FIXTURE_SHAPES } from "../../src/testing/index.js";
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await runCli(["node", "kvcdn", ...args]), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+// Generates fixture model folders (weights, ONNX graphs) and hashes them: seconds each, more on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
+
+const cli = (...args: string[]) => runKvcdn(args);
 
 const sha256 = async (path: string): Promise<string> => createHash("sha256").update(await readFile(path)).digest("hex");
 

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   createFixtureModel,
   ensureFixtureModel,
@@ -12,6 +12,9 @@ import {
   type ReferenceQwen3Model,
 } from "../../src/testing/index.js";
 import { expectClose, maxAbsDiff, openSession, ortForward, RELATIVE_TOLERANCE, type ort } from "./ort-helpers.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let session: ort.InferenceSession;
 let model: ReferenceQwen3Model;

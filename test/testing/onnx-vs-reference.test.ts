@@ -1,8 +1,11 @@
 // The generated ONNX graph computes Qwen3: onnxruntime-node agrees with the independent float64 reference forward
 // on logits and on every present tensor, with and without past_key_values.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ensureFixtureModel, loadReferenceQwen3, referenceQwen3Forward, type ReferenceQwen3Model } from "../../src/testing/index.js";
 import { expectClose, expectPresentClose, logitsRows, openSession, ortForward, type ort } from "./ort-helpers.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let session: ort.InferenceSession;
 let model: ReferenceQwen3Model;

@@ -1,8 +1,11 @@
 // attention_mask works as in transformers.js batch generation: a left-padded row gives, at its real positions, the
 // logits and cache of the same tokens run alone, padded rows never produce NaN, and the reference agrees throughout.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ensureFixtureModel, loadReferenceQwen3, referenceQwen3Forward, type ReferenceQwen3Model } from "../../src/testing/index.js";
 import { expectClose, expectPresentClose, logitsRows, openSession, ortForward, type ort } from "./ort-helpers.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let session: ort.InferenceSession;
 let model: ReferenceQwen3Model;

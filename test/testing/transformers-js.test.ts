@@ -1,9 +1,12 @@
 // transformers.js loads the fixture folder offline as Qwen3ForCausalLM (inline and external ONNX weights), its greedy
 // generate() equals a greedy loop driven by onnxruntime-node directly, and the copied tokenizer is Qwen3's.
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel, type PreTrainedTokenizer } from "@huggingface/transformers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ensureFixtureModel, FIXTURE_SHAPES } from "../../src/testing/index.js";
 import { expectClose, openSession, ortForward, ortGreedy, type ort } from "./ort-helpers.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 env.allowRemoteModels = false;
 env.useFSCache = false;

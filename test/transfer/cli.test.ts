@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/run-cli.js";
+import { runKvcdn } from "../cli/run-kvcdn.js";
 import { writeKvFixture } from "./kv-fixture.js";
 import { startHarness, type Harness } from "./store-harness.js";
 
@@ -19,17 +19,8 @@ beforeEach(async () => {
 });
 
 /** Run `kvcdn …` in-process against the local store; stderr is a pipe (not a TTY). */
-async function kvcdn(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(["node", "kvcdn", "--api-url", h.store.url, "--cdn-url", h.store.cdnUrl, ...args], {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: { KVCDN_API_KEY: h.store.apiKey },
-    configPath: false,
-  });
-  return { code, stdout, stderr };
-}
+const kvcdn = (...args: string[]) =>
+  runKvcdn(["--api-url", h.store.url, "--cdn-url", h.store.cdnUrl, ...args], { env: { KVCDN_API_KEY: h.store.apiKey } });
 
 describe("kvcdn upload / download", () => {
   it("upload --json prints the final artifact; download --json prints {id, path, size_bytes, sha256}", async () => {

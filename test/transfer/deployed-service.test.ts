@@ -7,7 +7,8 @@ import { createKvcdnClient } from "../../src/client/index.js";
 import { uploadArtifact } from "../../src/transfer/upload-artifact.js";
 import { writeKvFixture } from "./kv-fixture.js";
 
-// Behaviours of the deployed service (docs/service-contract.md#deployed-service-variants) that the local store does not reproduce.
+// Behaviours of the deployed service (docs/service-contract.md#deployed-service-variants) that the local store does not
+// reproduce.
 const KEY = `kv_${"3d".repeat(32)}`;
 const API = "https://api.deployed.test";
 const STORAGE = "https://bucket.storage.test";

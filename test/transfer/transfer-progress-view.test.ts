@@ -37,11 +37,12 @@ const event = { phase: "uploading" as const, bytes: 512, totalBytes: 1024, file:
 describe("CLI transfer progress", () => {
   it("draws a bar per file on a TTY", async () => {
     const stderr = sink(true);
-    const view = transferProgressView({ stderr, json: false, quiet: false });
+    let redrawn: () => void = () => undefined;
+    const view = transferProgressView({ stderr, json: false, quiet: false, onRedraw: () => redrawn() });
     view.onProgress(event);
     view.onProgress({ ...event, file: "/tmp/other.kv", phase: "hashing" });
-    // Bars redraw on cli-progress's own timer: wait for the redraw that shows both, not for a guessed time.
-    await stderr.until(/ctx\.kv uploading[\s\S]*other\.kv hashing|other\.kv hashing[\s\S]*ctx\.kv uploading/);
+    // Bars redraw on a timer: wait for the next redraw, which shows both bars with their latest state.
+    await new Promise<void>((resolve) => (redrawn = resolve));
     view.stop();
     expect(stderr.text).toContain("ctx.kv uploading");
     expect(stderr.text).toContain("512 B/1.0 KiB");

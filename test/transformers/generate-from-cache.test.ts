@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AbortError, CacheInputError, CompatibilityError, KvcdnError, ModelFolderError } from "../../src/errors/index.js";
 import { writeKv, type KvCache } from "../../src/kv/index.js";
 import { loadModel, prepareCache, produceCache, resumeFromCache, type OnnxModel } from "../../src/onnx/index.js";
@@ -15,6 +15,9 @@ import {
   type TransformersModel,
 } from "../../src/transformers/index.js";
 import { FIXTURE, LONG_TEXT, makeTempDir } from "../onnx/helpers.js";
+
+// Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let dir: string;
 let ortModel: OnnxModel;

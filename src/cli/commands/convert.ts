@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { convertKvFile } from "../../kv/convert-kv-file.js";
 import { isKvDtype, type KvDtype } from "../../kv/kv-cache.js";
+import { cliRunOf, stderrOf, stdoutOf } from "../cli-io.js";
 
 /** `kvcdn convert IN -o OUT --dtype F32|F16|BF16`: change a `.kv` file's dtype or dequantize it. */
 export function registerConvertCommand(program: Command): void {
@@ -12,6 +13,8 @@ export function registerConvertCommand(program: Command): void {
     .requiredOption("--dtype <dtype>", "F32, F16 or BF16", parseDtype)
     .option("--cli-compatible", "write only kvcdn-cli's nine sidecar fields")
     .action(async (input: string, _opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
+      const err = stderrOf(cliRunOf(cmd).io);
       const opts = cmd.optsWithGlobals<{ output: string; dtype: KvDtype; cliCompatible?: boolean; json?: boolean; quiet?: boolean }>();
       const result = await convertKvFile({
         input,
@@ -19,14 +22,14 @@ export function registerConvertCommand(program: Command): void {
         dtype: opts.dtype,
         cliCompatible: opts.cliCompatible === true,
         onWarning: (w) => {
-          if (opts.quiet !== true) process.stderr.write(`warning: ${w}\n`);
+          if (opts.quiet !== true) err.write(`warning: ${w}\n`);
         },
       });
       if (opts.json === true) {
-        process.stdout.write(`${JSON.stringify({ output: result.path, sidecar: result.sidecarPath ?? null, nbytes: result.nbytes, sha256: result.sha256, metadata: result.sidecar }, null, 2)}\n`);
+        out.write(`${JSON.stringify({ output: result.path, sidecar: result.sidecarPath ?? null, nbytes: result.nbytes, sha256: result.sha256, metadata: result.sidecar }, null, 2)}\n`);
         return;
       }
-      process.stdout.write(`${result.path}: ${result.sidecar.num_layers} layers × ${result.sidecar.num_tokens} tokens as ${opts.dtype}, ${result.nbytes} bytes\n`);
+      out.write(`${result.path}: ${result.sidecar.num_layers} layers × ${result.sidecar.num_tokens} tokens as ${opts.dtype}, ${result.nbytes} bytes\n`);
     });
 }
 

@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import { createFixtureModel } from "../../testing/create-fixture-model.js";
 import { BUILDER_VARIANTS, ROTARY_MODES, type BuilderVariant, type FixtureLayout, type RotaryMode } from "../../testing/builder-variant.js";
 import { FIXTURE_SHAPES, type FixtureShapeName } from "../../testing/fixture-shapes.js";
+import { cliRunOf, stderrOf, stdoutOf } from "../cli-io.js";
 
 const parseSeed = (value: string): number => {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
@@ -48,6 +49,8 @@ export function registerFixtureModelCommand(program: Command): void {
     )
     .option("--overwrite", "replace a non-empty folder")
     .action(async (dir: string, _opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
+      const err = stderrOf(cliRunOf(cmd).io);
       const opts = cmd.optsWithGlobals<{
         shape: FixtureShapeName;
         seed: number;
@@ -59,7 +62,7 @@ export function registerFixtureModelCommand(program: Command): void {
         json?: boolean;
         quiet?: boolean;
       }>();
-      const showProgress = opts.json !== true && opts.quiet !== true && process.stderr.isTTY === true;
+      const showProgress = opts.json !== true && opts.quiet !== true && (err as { isTTY?: boolean }).isTTY === true;
       if (opts.layout !== "builder" && (opts.variant !== undefined || opts.rotary !== undefined)) {
         throw new InvalidArgumentError("--variant and --rotary need --layout builder");
       }
@@ -78,11 +81,11 @@ export function registerFixtureModelCommand(program: Command): void {
         ...(showProgress
           ? {
               onProgress: (e) =>
-                process.stderr.write(`\rwriting weights ${Math.floor((100 * e.bytes) / e.totalBytes)}% (${e.done}/${e.total})`),
+                err.write(`\rwriting weights ${Math.floor((100 * e.bytes) / e.totalBytes)}% (${e.done}/${e.total})`),
             }
           : {}),
       });
-      if (showProgress) process.stderr.write("\n");
+      if (showProgress) err.write("\n");
       const seconds = Math.round((performance.now() - started) / 10) / 100;
       if (opts.json === true) {
         const result = {
@@ -97,11 +100,11 @@ export function registerFixtureModelCommand(program: Command): void {
           files: model.files,
           seconds,
         };
-        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        out.write(`${JSON.stringify(result, null, 2)}\n`);
         return;
       }
       if (opts.quiet === true) {
-        process.stdout.write(`${model.dir}\n`);
+        out.write(`${model.dir}\n`);
         return;
       }
       const d = model.dims;
@@ -113,6 +116,6 @@ export function registerFixtureModelCommand(program: Command): void {
         ...Object.entries(model.files).map(([name, size]) => `  ${name.padEnd(24)} ${size} bytes`),
         `time:    ${seconds} s`,
       ];
-      process.stdout.write(`${lines.join("\n")}\n`);
+      out.write(`${lines.join("\n")}\n`);
     });
 }

@@ -13,6 +13,7 @@ import {
   type OnnxModel,
 } from "../../onnx/index.js";
 import { produceCache } from "../../onnx/produce-cache.js";
+import { cliRunOf, stderrOf, stdoutOf, type TextSink } from "../cli-io.js";
 
 /** Flags every model-running command shares. */
 export interface ModelFlags {
@@ -98,8 +99,8 @@ export async function textFlag(inline: string | undefined, file: string | undefi
 }
 
 /** Print one JSON document on stdout. */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+export function printJson(out: TextSink, value: unknown): void {
+  out.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 /**
@@ -116,6 +117,8 @@ export function registerGenerateCommand(program: Command): void {
     .option("--context-file <file>", "read the context from a file, verbatim")
     .requiredOption("-o, --output <file>", "output .kv path (.kv is appended when missing)")
     .action(async (_opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
+      const err = stderrOf(cliRunOf(cmd).io);
       const flags = cmd.optsWithGlobals<ModelFlags & { context?: string; contextFile?: string; output: string }>();
       const context = await textFlag(flags.context, flags.contextFile, "context");
       if (context === undefined) throw new InvalidArgumentError("give the context with --context or --context-file");
@@ -127,11 +130,11 @@ export function registerGenerateCommand(program: Command): void {
           context,
           output: flags.output,
           onWarning: (message) => {
-            if (flags.quiet !== true && flags.json !== true) process.stderr.write(`warning: ${message}\n`);
+            if (flags.quiet !== true && flags.json !== true) err.write(`warning: ${message}\n`);
           },
         });
-        if (flags.json === true) return printJson(metadata);
-        process.stdout.write(
+        if (flags.json === true) return printJson(out, metadata);
+        out.write(
           `wrote ${written!.path} (${metadata.num_tokens} tokens, ${metadata.num_layers} layers, ${metadata.dtype}, ` +
             `${written!.nbytes} bytes, sha256 ${written!.sha256}) in ${prefillMs.toFixed(1)} ms of prefill\n`,
         );

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { inspectKv } from "../../kv/inspect-kv.js";
+import { cliRunOf, stdoutOf } from "../cli-io.js";
 
 /** `kvcdn inspect FILE [--json] [--hash]`: header and sidecar of a `.kv`, without reading tensor data. */
 export function registerInspectCommand(program: Command): void {
@@ -9,10 +10,11 @@ export function registerInspectCommand(program: Command): void {
     .argument("<file>", ".kv file")
     .option("--hash", "compute the sha256 when the sidecar does not record it (reads the whole file)")
     .action(async (file: string, _opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
       const opts = cmd.optsWithGlobals<{ json?: boolean; hash?: boolean }>();
       const info = await inspectKv(file, { sha256: opts.hash === true });
       if (opts.json === true) {
-        process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+        out.write(`${JSON.stringify(info, null, 2)}\n`);
         return;
       }
       const lines = [
@@ -26,6 +28,6 @@ export function registerInspectCommand(program: Command): void {
         `tensors:       ${info.tensors.length}`,
         ...info.tensors.map((t) => `  ${t.name.padEnd(10)} ${t.dtype.padEnd(5)} [${t.shape.join(", ")}]`),
       ];
-      process.stdout.write(`${lines.join("\n")}\n`);
+      out.write(`${lines.join("\n")}\n`);
     });
 }

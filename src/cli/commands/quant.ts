@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { quantizeKvFile } from "../../kv/quantize-kv-file.js";
+import { cliRunOf, stderrOf, stdoutOf } from "../cli-io.js";
 
 /** `kvcdn quant IN [-o OUT] [--dtype D] [--verify] [--max-error E]`: int8-quantize a `.kv` like kvcdn-cli. */
 export function registerQuantCommand(program: Command): void {
@@ -12,6 +13,8 @@ export function registerQuantCommand(program: Command): void {
     .option("--verify", "read the output back and compare codes and scales")
     .option("--max-error <n>", "with --verify: fail layers whose max |x - dequant(q)| exceeds n", parseNonNegative)
     .action(async (input: string, _opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
+      const err = stderrOf(cliRunOf(cmd).io);
       const opts = cmd.optsWithGlobals<{ output?: string; dtype: string; verify?: boolean; maxError?: number; json?: boolean; quiet?: boolean }>();
       const result = await quantizeKvFile({
         input,
@@ -20,15 +23,15 @@ export function registerQuantCommand(program: Command): void {
         ...(opts.output === undefined ? {} : { output: opts.output }),
         ...(opts.maxError === undefined ? {} : { maxError: opts.maxError }),
         onWarning: (w) => {
-          if (opts.quiet !== true) process.stderr.write(`warning: ${w}\n`);
+          if (opts.quiet !== true) err.write(`warning: ${w}\n`);
         },
       });
       if (opts.json === true) {
-        process.stdout.write(`${JSON.stringify({ output: result.output, sidecar: result.sidecarPath, event_path: result.eventPath, event: result.event }, null, 2)}\n`);
+        out.write(`${JSON.stringify({ output: result.output, sidecar: result.sidecarPath, event_path: result.eventPath, event: result.event }, null, 2)}\n`);
         return;
       }
       const e = result.event;
-      process.stdout.write(
+      out.write(
         `${result.output}: ${e.num_layers} layers × ${e.num_tokens} tokens, ${e.original_nbytes} → ${e.quantized_nbytes} bytes ` +
           `(${e.compression_ratio.toFixed(2)}×), max error ${e.max_quant_error.toPrecision(3)}, verification ${e.verification_result}\n`,
       );

@@ -14,6 +14,7 @@ import {
   type ModelFlags,
 } from "./generate.js";
 import { kvSourceFlag } from "../kv-source-flag.js";
+import { cliRunOf, stdoutOf } from "../cli-io.js";
 
 interface ResumeFlags extends ModelFlags, CompatibilityFlags {
   kv: string;
@@ -57,6 +58,7 @@ export function registerResumeCommand(program: Command): void {
     .option("--top-p <p>", "sample from the smallest set with this total probability", parseNumber)
     .option("--seed <n>", "seed for sampling", parseNumber)
     .action(async (_opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
       const flags = cmd.optsWithGlobals<ResumeFlags>();
       const question = await textFlag(flags.question, flags.questionFile, "question");
       const prompt = await textFlag(flags.prompt, flags.promptFile, "prompt");
@@ -86,10 +88,10 @@ export function registerResumeCommand(program: Command): void {
         const stream = question !== undefined ? resumeFromCache({ ...decode, question }) : resumeFromPrefix({ ...decode, prompt: prompt! });
         if (flags.json === true) {
           const { tokens, text, finishReason } = await stream.collect();
-          return printJson({ tokens, text, finish_reason: finishReason });
+          return printJson(out, { tokens, text, finish_reason: finishReason });
         }
-        for await (const event of stream) if (event.phase === "token") process.stdout.write(event.text);
-        process.stdout.write("\n");
+        for await (const event of stream) if (event.phase === "token") out.write(event.text);
+        out.write("\n");
       } finally {
         await model.dispose();
       }

@@ -11,6 +11,7 @@ import {
   type CompatibilityFlags,
   type ModelFlags,
 } from "./generate.js";
+import { cliRunOf, stderrOf, stdoutOf } from "../cli-io.js";
 
 /**
  * `kvcdn search --dir D --model M --query Q [--json]`: rank the `.kv` files of a folder by the token prefix they share
@@ -24,6 +25,8 @@ export function registerSearchCommand(program: Command): void {
     .option("--query-file <file>", "read the query from a file, verbatim")
     .option("-r, --recursive", "scan subfolders too")
     .action(async (_opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
+      const err = stderrOf(cliRunOf(cmd).io);
       const flags = cmd.optsWithGlobals<ModelFlags & CompatibilityFlags & { dir: string; query?: string; queryFile?: string; recursive?: boolean }>();
       const query = await textFlag(flags.query, flags.queryFile, "query");
       if (query === undefined) throw new InvalidArgumentError("give the query with --query or --query-file");
@@ -41,13 +44,13 @@ export function registerSearchCommand(program: Command): void {
         recursive: flags.recursive === true,
         ...compatibilityFromFlags(flags),
         onSkip: (path, reason) => {
-          if (flags.json !== true && flags.quiet !== true) process.stderr.write(`skipped ${path}: ${reason}\n`);
+          if (flags.json !== true && flags.quiet !== true) err.write(`skipped ${path}: ${reason}\n`);
         },
       });
       if (flags.json === true) {
-        return printJson(matches.map((m) => ({ path: m.path, prefix_tokens: m.prefixTokens, total_tokens: m.totalTokens, model: m.model })));
+        return printJson(out, matches.map((m) => ({ path: m.path, prefix_tokens: m.prefixTokens, total_tokens: m.totalTokens, model: m.model })));
       }
-      if (matches.length === 0) process.stdout.write("no cache shares a prefix with the query\n");
-      for (const m of matches) process.stdout.write(`${m.prefixTokens}/${m.totalTokens}\t${m.model}\t${m.path}\n`);
+      if (matches.length === 0) out.write("no cache shares a prefix with the query\n");
+      for (const m of matches) out.write(`${m.prefixTokens}/${m.totalTokens}\t${m.model}\t${m.path}\n`);
     });
 }

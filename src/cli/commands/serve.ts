@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { CLI_DEFAULT_PORT, defaultStoreDir, FREE_PLAN_ARTIFACT_LIMIT, startLocalStore } from "../../local-store/index.js";
+import { cliRunOf, stderrOf, stdoutOf } from "../cli-io.js";
 
 /** Parse a non-negative integer flag, or `none` for no limit. */
 const limitOrNone = (value: string): number | null => {
@@ -29,6 +30,8 @@ export function registerServeCommand(program: Command): void {
     .option("--artifact-limit <n>", `artifacts per organization, or 'none' (default: ${FREE_PLAN_ARTIFACT_LIMIT}, the free plan)`, limitOrNone)
     .option("--quota-bytes <n>", "storage quota per organization in bytes, or 'none' (default: 1 TiB)", limitOrNone)
     .action(async (_opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
+      const err = stderrOf(cliRunOf(cmd).io);
       const opts = cmd.optsWithGlobals<{
         port: number;
         host: string;
@@ -54,13 +57,13 @@ export function registerServeCommand(program: Command): void {
         dataDir: opts.dataDir ?? defaultStoreDir(),
         ...(opts.artifactLimit === undefined ? {} : { artifactLimit: opts.artifactLimit }),
         ...(opts.quotaBytes === undefined ? {} : { quotaBytes: opts.quotaBytes }),
-        ...(opts.quiet === true ? {} : { log: (line: string) => process.stderr.write(`kvcdn serve: ${line}\n`) }),
+        ...(opts.quiet === true ? {} : { log: (line: string) => err.write(`kvcdn serve: ${line}\n`) }),
       });
       if (opts.json === true) {
         const info = { url: store.url, cdn_url: store.cdnUrl, api_key: store.apiKey, org_slug: store.orgSlug, project_slug: store.projectSlug, data_dir: store.dataDir };
-        process.stdout.write(`${JSON.stringify(info)}\n`);
+        out.write(`${JSON.stringify(info)}\n`);
       } else {
-        process.stdout.write(
+        out.write(
           [
             `KV Cache Store listening (org ${store.orgSlug}, project ${store.projectSlug})`,
             `  API URL:  ${store.url}`,
@@ -75,6 +78,6 @@ export function registerServeCommand(program: Command): void {
       }
       await stopped;
       await store.close();
-      if (opts.quiet !== true) process.stderr.write("kvcdn serve: stopped\n");
+      if (opts.quiet !== true) err.write("kvcdn serve: stopped\n");
     });
 }

@@ -13,6 +13,7 @@ import {
   type ModelFlags,
 } from "./generate.js";
 import { kvSourceFlag } from "../kv-source-flag.js";
+import { cliRunOf, stdoutOf } from "../cli-io.js";
 
 interface VerifyFlags extends ModelFlags, CompatibilityFlags {
   kv: string;
@@ -37,6 +38,7 @@ export function registerVerifyCommand(program: Command): void {
     .option("-n, --n <n>", "tokens to generate on each path", parsePositiveInt, 32)
     .option("--top-k <k>", "k of the top-k agreement", parsePositiveInt, 5)
     .action(async (_opts: unknown, cmd: Command) => {
+      const out = stdoutOf(cliRunOf(cmd).io);
       const flags = cmd.optsWithGlobals<VerifyFlags>();
       const question = await textFlag(flags.question, flags.questionFile, "question");
       const context = await textFlag(undefined, flags.contextFile, "context");
@@ -51,9 +53,9 @@ export function registerVerifyCommand(program: Command): void {
           ...(question !== undefined ? { question } : {}),
           ...(context !== undefined ? { contextTokens: model.tokenizer.encode(context, { addSpecialTokens: true }) } : {}),
         });
-        if (flags.json === true) printJson(verifyResultJson(result));
+        if (flags.json === true) printJson(out, verifyResultJson(result));
         else {
-          process.stdout.write(
+          out.write(
             [
               `match:               ${result.match}`,
               `mismatch indices:    ${result.mismatchIndices.length === 0 ? "none" : result.mismatchIndices.join(", ")}`,
