@@ -1,7 +1,9 @@
 /**
  * 5. The local store under load: 100 concurrent 8 MiB uploads through the SDK (one client process), every one
- * confirmed, against the same files uploaded one at a time (a single stream).
+ * confirmed, against the same files uploaded one at a time (a single stream); then the same artifacts downloaded one
+ * at a time and all at once. The client's peak RSS is reported for both directions.
  */
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { runWorkerOnce } from "./lib/run-worker.js";
 import { fmt, median, mibPerSecond, percentile, stat } from "./lib/stats.js";
@@ -37,6 +39,28 @@ async function uploads(store: StoreProcess, concurrency: number, files: string[]
   return out;
 }
 
+interface DownloadsOutcome {
+  seconds: number;
+  verified: number;
+  failures: string[];
+  peakRssMiB: number;
+}
+
+async function downloads(store: StoreProcess, concurrency: number, dir: string, ids: string[]): Promise<DownloadsOutcome> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  try {
+    return await runWorkerOnce<DownloadsOutcome>({
+      name: "transfer-worker",
+      args: ["downloads", store.url, String(concurrency), dir, ...ids],
+      env: { BENCH_API_KEY: store.apiKey },
+      timeoutMs: 30 * 60_000,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Every artifact the store lists as ready, deleted afterwards (so each round starts from an empty store). */
 async function confirmAndClear(store: StoreProcess, expected: number): Promise<number> {
   const all = await store.client.listAll();
@@ -67,6 +91,8 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
     let failures: string[] = [];
     let peakRss = 0;
     let singlePeakRss = 0;
+    let downloadPeakRss = 0;
+    let singleDownloadPeakRss = 0;
     for (let rep = 0; rep < plan.reps; rep++) {
       const seq = await uploads(store, 1, files.slice(0, plan.sequential));
       await confirmAndClear(store, plan.sequential);
@@ -74,6 +100,14 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
       singlePeakRss = Math.max(singlePeakRss, seq.peakRssMiB);
       const all = await uploads(store, plan.files, files);
       failures = failures.concat(all.failures);
+      // The same artifacts back: one at a time, then all at once, for the download side's peak RSS.
+      const ids = all.perUpload.map((u) => u.id);
+      const downDir = join(ctx.tmpDir, "downloads");
+      const oneDown = await downloads(store, 1, downDir, ids.slice(0, plan.sequential));
+      const allDown = await downloads(store, plan.files, downDir, ids);
+      failures = failures.concat(oneDown.failures, allDown.failures);
+      singleDownloadPeakRss = Math.max(singleDownloadPeakRss, oneDown.peakRssMiB);
+      downloadPeakRss = Math.max(downloadPeakRss, allDown.peakRssMiB);
       const listedReady = await confirmAndClear(store, plan.files - all.failures.length);
       readyCounts.push(Math.min(all.perUpload.filter((u) => u.status === "ready").length, listedReady));
       concurrent.push(mibPerSecond(bytes, all.seconds));
@@ -99,8 +133,17 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
         "RSS ratio": fmt(rssRatio),
       },
     ];
+    const rssRows: TableRow[] = [
+      { transfer: "uploads", "one at a time (MiB)": fmt(singlePeakRss, 0), [`${plan.files} at once (MiB)`]: fmt(peakRss, 0), ratio: fmt(rssRatio) },
+      {
+        transfer: "downloads",
+        "one at a time (MiB)": fmt(singleDownloadPeakRss, 0),
+        [`${plan.files} at once (MiB)`]: fmt(downloadPeakRss, 0),
+        ratio: fmt(downloadPeakRss / singleDownloadPeakRss),
+      },
+    ];
     const notes = [
-      `Client peak RSS is the worker process's maxRSS (Node itself included) over the ${plan.files}-upload round, against the one-at-a-time round; read buffers of all transfers share one 32 MiB budget (src/transfer/byte-budget.ts), so it should not grow with the number of uploads.`,
+      `Client peak RSS is the worker process's maxRSS (Node itself included) over the ${plan.files}-transfer round, against the one-at-a-time round; I/O buffers of all transfers share one 32 MiB budget (src/transfer/byte-budget.ts), so it should not grow with the number of transfers.`,
       "Each upload is the SDK's full path (SHA-256, upload-url, presigned PUT, confirm-upload with the store re-hashing the object); the store and the client run in separate processes on the same 2 cores, so CPU, not the network, bounds both numbers. After each round the store is listed (every artifact must be ready) and emptied.",
     ];
     if (ctx.mode !== "full") notes.push(`${ctx.mode} mode: ${plan.reps} round(s)${ctx.mode === "smoke" ? `, ${plan.files} files of ${plan.bytes / MiB} MiB` : ""}.`);
@@ -112,6 +155,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
       tables: [
         { caption: `${plan.files} × ${fmt(perFile / MiB, 1)} MiB uploads to the local store, median of ${plan.reps} round(s)`, rows },
         { caption: "Concurrent round details", rows: latencyRows },
+        { caption: `Client peak RSS (one SDK process, ${fmt(perFile / MiB, 1)} MiB files)`, rows: rssRows },
       ],
       targets: [
         { name: `${plan.files} concurrent uploads, all confirmed (ready)`, value: allConfirmed ? 1 : 0, target: "all", status: allConfirmed ? "met" : "missed" },
@@ -121,9 +165,15 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
           target: `< ${RSS_TARGET_MIB}`,
           status: peakRss < RSS_TARGET_MIB ? "met" : "missed",
         },
+        {
+          name: `client peak RSS, ${plan.files} concurrent downloads (MiB)`,
+          value: Math.round(downloadPeakRss),
+          target: `< ${RSS_TARGET_MIB}`,
+          status: downloadPeakRss < RSS_TARGET_MIB ? "met" : "missed",
+        },
       ],
       notes,
-      data: { files: plan.files, bytesPerFile: perFile, singleMiBps: stat(single, "MiB/s"), concurrentMiBps: stat(concurrent, "MiB/s"), ratio, latencies: stat(latencies, "s"), readyCounts, failures, peakRssMiB: peakRss, singlePeakRssMiB: singlePeakRss, rssRatio },
+      data: { files: plan.files, bytesPerFile: perFile, singleMiBps: stat(single, "MiB/s"), concurrentMiBps: stat(concurrent, "MiB/s"), ratio, latencies: stat(latencies, "s"), readyCounts, failures, peakRssMiB: peakRss, singlePeakRssMiB: singlePeakRss, rssRatio, downloadPeakRssMiB: downloadPeakRss, singleDownloadPeakRssMiB: singleDownloadPeakRss },
     };
   } finally {
     await store.close();

@@ -5,6 +5,7 @@
  *   BENCH_API_KEY=… node --expose-gc transfer-worker.mjs upload   <apiUrl> <file>
  *   BENCH_API_KEY=… node --expose-gc transfer-worker.mjs download <apiUrl> <id> <dest>
  *   BENCH_API_KEY=… node --expose-gc transfer-worker.mjs uploads  <apiUrl> <concurrency> <file>...
+ *   BENCH_API_KEY=… node --expose-gc transfer-worker.mjs downloads <apiUrl> <concurrency> <dir> <id>...
  *
  * The key comes from the environment, not the command line (which any local user can read with `ps`).
  * Times start after imports and client creation: they measure the transfer, not Node's start-up.
@@ -86,6 +87,28 @@ if (mode === "upload") {
   const seconds = (performance.now() - t0) / 1000;
   const out = { seconds, perUpload, failures, rssBeforeMiB, peakRssMiB: mib(process.resourceUsage().maxRSS) };
   process.stdout.write(`${JSON.stringify(out)}\n`);
+} else if (mode === "downloads") {
+  const concurrency = Number(rest[0]);
+  const dir = rest[1]!;
+  const ids = rest.slice(2);
+  const failures: string[] = [];
+  let verified = 0;
+  let next = 0;
+  const t0 = performance.now();
+  const lane = async (): Promise<void> => {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      try {
+        const r = await client.download(id, `${dir}/`, { sidecar: false });
+        if (r.verified) verified++;
+      } catch (e) {
+        failures.push(`${id}: ${(e as Error).message}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(`${JSON.stringify({ seconds, verified, failures, rssBeforeMiB, peakRssMiB: mib(process.resourceUsage().maxRSS) })}\n`);
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

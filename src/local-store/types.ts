@@ -45,7 +45,7 @@ export interface LocalStoreOptions {
   /** Largest JSON request body in bytes. @default 1048576 (1 MiB) */
   maxJsonBytes?: number;
   /**
-   * Behave like the deployed backend (see docs/service-contract.md#deployed-service-variants): keep only its own fields of an upload
+   * Behave like the deployed backend (see docs/service-contract.md#upload-url): keep only its own fields of an upload
    * (`model_name`, `name`, `dtype`, `num_tokens`, sizes, checksum) and discard `metadata` and `description`, so
    * clients can be tested against what that service really keeps.
    * @default false

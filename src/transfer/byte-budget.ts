@@ -71,13 +71,14 @@ export class ByteBudget {
 }
 
 /**
- * Memory all transfers of this process may hold in file-read buffers at once: hashing passes (4 MiB each) and PUT
- * bodies (2 × 256 KiB each) reserve from it, so a hundred concurrent uploads wait for buffers instead of each
- * allocating their own. Measured with bench/store-load.ts (100 concurrent 8 MiB uploads, one client): client peak RSS
- * 483 MiB without a budget, 263 MiB with 64 MiB, 195 MiB with 32 MiB, and the round got faster (less contention for
- * two cores: 8 hashes in parallel are as fast as a hundred).
+ * Memory all transfers of this process may hold in I/O buffers at once: hashing passes (4 MiB each), PUT bodies
+ * (2 × 256 KiB each) and download write batches (2 × 1 MiB each) reserve from it before they start, so a hundred
+ * concurrent transfers wait for buffers instead of each allocating their own, and none waits holding half of what it
+ * needs. Measured with bench/store-load.ts (100 concurrent 8 MiB uploads, one client): client peak RSS 483 MiB
+ * without a budget, 263 MiB with 64 MiB, 195 MiB with 32 MiB, and the round got faster (two cores hash no faster
+ * with a hundred passes in parallel than with eight).
  */
-export const FILE_READ_BUDGET_BYTES = 32 * 1024 * 1024;
+export const TRANSFER_BUFFER_BUDGET_BYTES = 32 * 1024 * 1024;
 
-/** The process-wide budget of {@link FILE_READ_BUDGET_BYTES}. */
-export const fileReadBudget = new ByteBudget(FILE_READ_BUDGET_BYTES);
+/** The process-wide budget of {@link TRANSFER_BUFFER_BUDGET_BYTES}. */
+export const transferBufferBudget = new ByteBudget(TRANSFER_BUFFER_BUDGET_BYTES);

@@ -6,12 +6,15 @@ import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { downloadShardGroup } from "./download-shard-group.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
 import { resolveDestination } from "./resolve-destination.js";
+import { createAtomicFile, type AtomicFile } from "../kv/fs/atomic-file.js";
+import { moveSidecarAside, type SidecarAside } from "../kv/fs/commit-kv-pair.js";
+import { readSidecar, sidecarPath } from "../kv/sidecar.js";
 import { checkDownloadedKv } from "./check-downloaded-kv.js";
 import { describeUrl } from "./fetch-without-credentials.js";
 import type { ShardInfo } from "./plan-kv-shards.js";
 import { resolveDownloadSource, type ResolvedSource } from "./resolve-download-source.js";
 import { groupTag, shardHintOf, shardInfoFromHeader } from "./shard-identity.js";
-import { removeStaleSidecar, sidecarForDownload, stageSidecar, type StagedSidecar } from "./sidecar-for-download.js";
+import { sidecarForDownload } from "./sidecar-for-download.js";
 import { streamToFile, type ByteSource } from "./stream-to-file.js";
 import type { TransferClient } from "./transfer-client.js";
 import { callOptions, resolveTransferSettings } from "./transfer-settings.js";
@@ -69,7 +72,8 @@ export async function downloadArtifact(
   const expectedSha256 = params.sha256?.toLowerCase() ?? artifact?.checksum ?? ticket?.checksum?.toLowerCase() ?? undefined;
   const sizeRaw = artifact?.size_bytes ?? ticket?.size_bytes;
   const expectedSize = typeof sizeRaw === "number" && Number.isSafeInteger(sizeRaw) && sizeRaw >= 0 ? sizeRaw : undefined;
-  let staged: StagedSidecar | undefined;
+  let staged: AtomicFile | undefined;
+  let aside: SidecarAside | undefined;
   let verified = expectedSha256 !== undefined;
   try {
     const result = await streamToFile({
@@ -96,12 +100,23 @@ export async function downloadArtifact(
         const header = await checkDownloadedKv(tempPath, { required: !verified, source: describeSource(target), contentType: headers.get("content-type") });
         const shard = params.reassemble === false ? undefined : shardInfoFromHeader(header?.metadata);
         if (shard !== undefined) throw new FoundShard(shard);
-        const text = params.sidecar === false ? undefined : sidecarForDownload({ artifact, sha256, sizeBytes });
-        if (text !== undefined) staged = await stageSidecar(dest, text);
+        if (params.sidecar === false) return;
+        // The .kv and its sidecar are committed as a pair (see commitKvPair): the old sidecar leaves before the new
+        // .kv arrives, unless it already describes exactly these bytes and there is no better one.
+        const text = sidecarForDownload({ artifact, sha256, sizeBytes });
+        if (text !== undefined) {
+          staged = await createAtomicFile(sidecarPath(dest), signal);
+          await staged.write(Buffer.from(text, "utf8"));
+          await staged.finish();
+        } else {
+          const old = await readSidecar(dest).catch(() => undefined);
+          if (old !== undefined && old.nbytes === sizeBytes && (old.sha256 === undefined || old.sha256 === sha256)) return;
+        }
+        aside = await moveSidecarAside(sidecarPath(dest));
       },
     });
-    if (staged !== undefined) await staged.commit();
-    else if (params.sidecar !== false) await removeStaleSidecar(dest, result.sha256, result.sizeBytes);
+    await aside?.discard();
+    await staged?.commit();
     return {
       ...(id !== undefined ? { id } : {}),
       path: result.path,
@@ -124,6 +139,8 @@ export async function downloadArtifact(
       { code: "shard_group_incomplete", groupId: e.info.group_id, count: e.info.count, missing: others },
     );
   } finally {
+    // Still aside after a failure: the old .kv is still in place, so its sidecar goes back.
+    await aside?.restore();
     await staged?.abort();
   }
 }

@@ -1,21 +1,7 @@
-import { createHash, randomBytes, type Hash } from "node:crypto";
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { createHash, type Hash } from "node:crypto";
+import { createAtomicFile, type AtomicFile } from "../kv/fs/atomic-file.js";
 import { asLocalFileError } from "../util/as-local-file-error.js";
 import { PipelinedWriter } from "./pipelined-writer.js";
-
-/** The temp-file name a download streams into, beside its destination: `.<name>.<random>.part`. */
-export function tempPathFor(dest: string): string {
-  return join(dirname(dest), `.${basename(dest)}.${randomBytes(6).toString("hex")}.part`);
-}
-
-/** fsync a directory so a rename survives a crash (best effort: not every platform allows it). */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, "r").catch(() => undefined);
-  if (handle === undefined) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close().catch(() => undefined);
-}
 
 /** A local write failure, kept apart from network failures so it is never retried. `error` is the LocalFileError. */
 export class FileWriteFailure {
@@ -26,35 +12,28 @@ export class FileWriteFailure {
  * The temporary file a download streams into, beside its destination, with the SHA-256 of exactly the bytes written
  * so far: appending (a resumed GET) keeps hashing, `restart` starts both over. `commit` fsyncs and renames it onto the
  * destination; `dispose` removes it unless it was committed. Write failures reject with {@link FileWriteFailure}.
+ * Built on the package's one durable write path (`createAtomicFile`: temp beside dest, fsync, rename, directory fsync).
  */
 export class PartFile {
   readonly #dest: string;
-  readonly #temp: string;
-  readonly #handle: FileHandle;
+  readonly #file: AtomicFile;
   readonly #writer: PipelinedWriter;
   #hash: Hash = createHash("sha256");
-  #closed = false;
-  #committed = false;
 
-  private constructor(dest: string, temp: string, handle: FileHandle) {
+  private constructor(dest: string, file: AtomicFile) {
     this.#dest = dest;
-    this.#temp = temp;
-    this.#handle = handle;
-    this.#writer = new PipelinedWriter(handle);
+    this.#file = file;
+    this.#writer = new PipelinedWriter(file.handle);
   }
 
   /** Create a fresh temp file beside `dest` (never one that exists). */
   static async create(dest: string): Promise<PartFile> {
-    const temp = tempPathFor(dest);
-    const handle = await open(temp, "wx").catch((e: unknown) => {
-      throw asLocalFileError(e, dest, "create a temporary file beside");
-    });
-    return new PartFile(dest, temp, handle);
+    return new PartFile(dest, await createAtomicFile(dest));
   }
 
   /** The temp file's path (to read the verified bytes before `commit`; never to move it). */
   get path(): string {
-    return this.#temp;
+    return this.#file.tempPath;
   }
 
   /** Bytes written (and hashed) so far. */
@@ -81,7 +60,7 @@ export class PartFile {
   async restart(): Promise<void> {
     this.#hash = createHash("sha256");
     await this.#writer.reset();
-    await this.#handle.truncate(0).catch((e: unknown) => {
+    await this.#file.handle.truncate(0).catch((e: unknown) => {
       throw asLocalFileError(e, this.#dest, "truncate the temporary file for");
     });
   }
@@ -93,24 +72,13 @@ export class PartFile {
 
   /** fsync, close and rename onto the destination, then fsync the directory so the rename survives a crash. */
   async commit(): Promise<void> {
-    await this.#handle.sync().catch((e: unknown) => {
-      throw asLocalFileError(e, this.#dest, "flush");
-    });
-    this.#closed = true;
-    await this.#handle.close().catch((e: unknown) => {
-      throw asLocalFileError(e, this.#dest, "close");
-    });
-    await rename(this.#temp, this.#dest).catch((e: unknown) => {
-      throw asLocalFileError(e, this.#dest, "move the download into");
-    });
-    this.#committed = true;
-    await syncDirectory(dirname(this.#dest));
+    await this.#file.finish();
+    await this.#file.commit();
   }
 
   /** Settle pending writes, close, and remove the temp file unless it was committed. Never throws. */
   async dispose(): Promise<void> {
     await this.#writer.settle();
-    if (!this.#closed) await this.#handle.close().catch(() => undefined);
-    if (!this.#committed) await unlink(this.#temp).catch(() => undefined);
+    await this.#file.abort();
   }
 }

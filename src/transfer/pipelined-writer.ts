@@ -1,7 +1,7 @@
 import type { FileHandle } from "node:fs/promises";
 
 /** Bytes gathered before one `writev`: big enough to amortise the thread-pool round trip, small enough to stay flat. */
-export const WRITE_BATCH_BYTES = 4 * 1024 * 1024;
+export const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Appends chunks to a file with at most one write in flight while the next batch fills, so network reads and disk

@@ -11,7 +11,7 @@ import { readBody, type UploadBody } from "./upload-body.js";
 
 /**
  * Bytes per read when streaming a file into a PUT. Each PUT holds about two (one queued, one in the socket), reserved
- * from the shared file-read budget; 256 KiB keeps a hundred concurrent PUTs small without costing throughput.
+ * from the shared transfer buffer budget; 256 KiB keeps a hundred concurrent PUTs small without costing throughput.
  */
 export const PUT_CHUNK_BYTES = 256 * 1024;
 
@@ -108,7 +108,7 @@ export async function putPresigned(params: {
     };
   } finally {
     deadline.dispose();
-    // Give the body's reserved read buffers back even when fetch dropped the stream without cancelling it.
+    // Give the body's reserved buffers back even when fetch dropped the stream without cancelling it.
     for (const chunks of readers) await chunks.return(undefined).catch(() => undefined);
   }
 }

@@ -5,7 +5,7 @@ import type { ShardInfo } from "./plan-kv-shards.js";
  * How a shard says which group it belongs to, in the two places every service keeps: the shard `.kv`'s own
  * safetensors `__metadata__` (string → string, ignored by `.kv` readers) and the artifact's display name. The
  * artifact's `metadata.shard` says the same where the service keeps `metadata`; the deployed service drops it
- * (see docs/service-contract.md), so nothing here depends on it.
+ * (see docs/service-contract.md#upload-url), so nothing here depends on it.
  */
 
 /** Prefix of the shard keys in a shard's `__metadata__`. */

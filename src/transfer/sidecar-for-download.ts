@@ -1,8 +1,5 @@
-import { open, rename, unlink } from "node:fs/promises";
 import type { Artifact } from "../client/artifact.js";
-import { formatSidecar, readSidecar, sidecarPath, type KvSidecar } from "../kv/sidecar.js";
-import { tempPathFor } from "./part-file.js";
-import { asLocalFileError } from "../util/as-local-file-error.js";
+import { formatSidecar, type KvSidecar } from "../kv/sidecar.js";
 
 /**
  * The sidecar to write beside a downloaded `.kv`: the one stored in the artifact's `metadata.sidecar` (with `sha256`
@@ -39,54 +36,5 @@ export function sidecarForDownload(params: {
     return formatSidecar(candidate as KvSidecar);
   } catch {
     return undefined; // metadata written by some other tool: better no sidecar than a wrong one
-  }
-}
-
-/** A sidecar written under a temporary name, waiting for its `.kv` to be committed. */
-export interface StagedSidecar {
-  path: string;
-  commit(): Promise<void>;
-  abort(): Promise<void>;
-}
-
-/** Write sidecar text to a temp file beside `<kvPath>.json` (fsynced), to rename once the `.kv` is in place. */
-export async function stageSidecar(kvPath: string, text: string): Promise<StagedSidecar> {
-  const path = sidecarPath(kvPath);
-  const temp = tempPathFor(path);
-  const handle = await open(temp, "wx").catch((e: unknown) => {
-    throw asLocalFileError(e, path, "create a temporary file beside");
-  });
-  try {
-    await handle.writeFile(text, "utf8");
-    await handle.sync();
-  } catch (e) {
-    await handle.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
-    throw asLocalFileError(e, path, "write");
-  }
-  await handle.close();
-  let done = false;
-  return {
-    path,
-    async commit() {
-      done = true;
-      await rename(temp, path).catch((e: unknown) => {
-        throw asLocalFileError(e, path, "write");
-      });
-    },
-    async abort() {
-      if (done) return;
-      done = true;
-      await unlink(temp).catch(() => undefined);
-    },
-  };
-}
-
-/** Remove `<kvPath>.json` if it describes some other file (its `nbytes` or `sha256` disagree): a stale sidecar misleads readers. */
-export async function removeStaleSidecar(kvPath: string, sha256: string, sizeBytes: number): Promise<void> {
-  const existing: KvSidecar | undefined = await readSidecar(kvPath).catch(() => undefined);
-  if (existing === undefined) return;
-  if (existing.nbytes !== sizeBytes || (existing.sha256 !== undefined && existing.sha256 !== sha256)) {
-    await unlink(sidecarPath(kvPath)).catch(() => undefined);
   }
 }

@@ -7,8 +7,10 @@ import { deadlineSignal } from "../util/deadline-signal.js";
 import { networkReason } from "../util/network-reason.js";
 import { sleep } from "../util/sleep.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
+import { transferBufferBudget } from "./byte-budget.js";
 import { describeUrl, fetchWithoutCredentials } from "./fetch-without-credentials.js";
 import { FileWriteFailure, PartFile } from "./part-file.js";
+import { WRITE_BATCH_BYTES } from "./pipelined-writer.js";
 import { emitProgress, type ProgressCallback, type TransferProgress } from "./progress.js";
 import { storageError } from "./storage-error.js";
 import { transferTimeoutMs, type TransferTimeoutOptions } from "./transfer-timeout.js";
@@ -88,7 +90,13 @@ export async function streamToFile(params: {
   const { dest, signal } = params;
   throwIfAborted(signal);
   const expectedSha256 = params.expectedSha256?.toLowerCase();
-  const part = await PartFile.create(dest);
+  // The writer holds up to two batches: reserve them before the GET, so a queue of downloads waits here and never
+  // in the middle of a response.
+  const releaseBuffers = await transferBufferBudget.acquire(2 * WRITE_BATCH_BYTES, signal);
+  const part = await PartFile.create(dest).catch((e: unknown) => {
+    releaseBuffers();
+    throw e;
+  });
   const progressBase = { file: dest, ...(params.artifactId ? { artifactId: params.artifactId } : {}) };
   const ctx: AttemptContext = {
     part,
@@ -144,6 +152,7 @@ export async function streamToFile(params: {
     }
   } finally {
     await part.dispose();
+    releaseBuffers();
   }
 }
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { LocalFileError } from "../errors/index.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
-import { fileReadBudget, type ByteBudget } from "./byte-budget.js";
+import { transferBufferBudget, type ByteBudget } from "./byte-budget.js";
 import { emitProgress, type ProgressCallback } from "./progress.js";
 import { asLocalFileError } from "../util/as-local-file-error.js";
 
@@ -29,7 +29,7 @@ export function wholeFileBody(file: string, sizeBytes: number): UploadBody {
  * The body's bytes, in order, in reads of at most `chunkBytes`. With `reuse` one buffer is recycled (for hashing,
  * where each chunk is consumed before the next read); otherwise every chunk is a fresh buffer (for a PUT, where the
  * connection may still hold the previous one, so two chunks are reserved). The memory is reserved from
- * {@link fileReadBudget} before the first read and given back when the generator finishes (run it to the end or
+ * {@link transferBufferBudget} before the first read and given back when the generator finishes (run it to the end or
  * call `return()`).
  */
 export async function* readBody(
@@ -38,7 +38,7 @@ export async function* readBody(
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const handles = new Map<string, FileHandle>();
   const chunkBytes = Math.max(1, Math.min(options.chunkBytes, body.sizeBytes));
-  const release = await (options.budget ?? fileReadBudget).acquire(options.reuse ? chunkBytes : 2 * chunkBytes, options.signal);
+  const release = await (options.budget ?? transferBufferBudget).acquire(options.reuse ? chunkBytes : 2 * chunkBytes, options.signal);
   const shared = options.reuse ? Buffer.allocUnsafe(chunkBytes) : undefined;
   try {
     for (const segment of body.segments) {

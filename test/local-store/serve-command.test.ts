@@ -58,6 +58,20 @@ describe("kvcdn serve", () => {
     expect(await again.stop()).toBe(0);
   });
 
+  it("--drop-metadata discards metadata and description like the deployed backend", async () => {
+    const { info, stop } = await serve(["--drop-metadata"]);
+    const store = { url: info.url! };
+    const up = await call(store, "POST", "/api/v1/artifacts/upload-url", {
+      key: info.api_key!,
+      json: uploadFields(randomBlob(4), { description: "d", metadata: { name: "n", sidecar: { prompt: "p" } } }),
+    });
+    expect(up.status).toBe(200);
+    const listed = (await call(store, "GET", "/api/v1/artifacts", { key: info.api_key! })).body.artifacts[0];
+    expect(listed).toMatchObject({ description: null });
+    expect(listed.metadata ?? {}).toEqual({});
+    expect(await stop()).toBe(0);
+  });
+
   it("exits 2 on a bad flag value", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", CLI, "serve", "--port", "http"], { stdio: ["ignore", "ignore", "pipe"] });
     const code = await new Promise((resolve) => child.once("exit", resolve));

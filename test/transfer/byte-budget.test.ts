@@ -1,6 +1,8 @@
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ByteBudget, fileReadBudget } from "../../src/transfer/byte-budget.js";
+import { ByteBudget, transferBufferBudget } from "../../src/transfer/byte-budget.js";
+import { downloadArtifact } from "../../src/transfer/download-artifact.js";
 import { uploadArtifact } from "../../src/transfer/upload-artifact.js";
 import { writeKvFixture } from "./kv-fixture.js";
 import { FAST_RETRY, startHarness, type Harness } from "./store-harness.js";
@@ -42,7 +44,7 @@ describe("ByteBudget", () => {
   });
 });
 
-describe("concurrent uploads share the file-read budget", () => {
+describe("concurrent transfers share the buffer budget", () => {
   let h: Harness;
   const files: string[] = [];
   beforeAll(async () => {
@@ -55,7 +57,7 @@ describe("concurrent uploads share the file-read budget", () => {
 
   it("never reserve more than the budget, and give everything back, failed PUTs included", async () => {
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, fileReadBudget.used)), 1);
+    const sampler = setInterval(() => (peak = Math.max(peak, transferBufferBudget.used)), 1);
     h.store.faults.inject({ on: "put", action: "reset", afterBytes: 1000, times: 5 });
     try {
       const results = await Promise.all(files.map((file) => uploadArtifact({ client: h.client, file, retry: FAST_RETRY })));
@@ -64,7 +66,27 @@ describe("concurrent uploads share the file-read budget", () => {
       clearInterval(sampler);
     }
     expect(peak).toBeGreaterThan(0);
-    expect(peak).toBeLessThanOrEqual(fileReadBudget.capacity);
-    expect(fileReadBudget.used).toBe(0);
+    expect(peak).toBeLessThanOrEqual(transferBufferBudget.capacity);
+    expect(transferBufferBudget.used).toBe(0);
+  });
+
+  it("downloads reserve their write batches too, and give them back after resumed and failed ones", async () => {
+    const artifacts = await h.artifacts();
+    expect(artifacts.length).toBe(files.length);
+    await mkdir(join(h.dir, "down"), { recursive: true });
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, transferBufferBudget.used)), 1);
+    h.store.faults.inject({ on: "get", action: "reset", afterBytes: 5000, times: 5 });
+    try {
+      const results = await Promise.all(artifacts.map((a) => downloadArtifact({ client: h.client, source: a.id, dest: join(h.dir, "down") + "/", retry: FAST_RETRY })));
+      expect(results.every((r) => r.verified)).toBe(true);
+      const missing = await downloadArtifact({ client: h.client, source: "00000000-0000-4000-8000-000000000000", dest: join(h.dir, "down", "x.kv") }).catch((e: unknown) => e);
+      expect(missing).toMatchObject({ name: "NotFoundError" });
+    } finally {
+      clearInterval(sampler);
+    }
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(transferBufferBudget.capacity);
+    expect(transferBufferBudget.used).toBe(0);
   });
 });

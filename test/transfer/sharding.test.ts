@@ -92,7 +92,7 @@ describe("files over maxPutBytes", () => {
   });
 });
 
-// The deployed backend keeps only its own fields and drops metadata and description (docs/service-contract.md#deployed-service-variants):
+// The deployed backend keeps only its own fields and drops metadata and description (docs/service-contract.md#upload-url):
 // the shards must still be found, rebuilt and verified from what they carry themselves.
 describe("sharded caches on a service that drops metadata", () => {
   let d: Harness;

@@ -29,6 +29,7 @@ export function registerServeCommand(program: Command): void {
     .option("--data-dir <dir>", "where blobs, metadata, the audit log and the dev key live (default: $KVCDN_STORE_DIR or ~/.local/share/kvcdn/store)")
     .option("--artifact-limit <n>", `artifacts per organization, or 'none' (default: ${FREE_PLAN_ARTIFACT_LIMIT}, the free plan)`, limitOrNone)
     .option("--quota-bytes <n>", "storage quota per organization in bytes, or 'none' (default: 1 TiB)", limitOrNone)
+    .option("--drop-metadata", "discard uploads' metadata and description, as the deployed backend does")
     .action(async (_opts: unknown, cmd: Command) => {
       const out = stdoutOf(cliRunOf(cmd).io);
       const err = stderrOf(cliRunOf(cmd).io);
@@ -38,6 +39,7 @@ export function registerServeCommand(program: Command): void {
         dataDir?: string;
         artifactLimit?: number | null;
         quotaBytes?: number | null;
+        dropMetadata?: boolean;
         json?: boolean;
         quiet?: boolean;
       }>();
@@ -57,6 +59,7 @@ export function registerServeCommand(program: Command): void {
         dataDir: opts.dataDir ?? defaultStoreDir(),
         ...(opts.artifactLimit === undefined ? {} : { artifactLimit: opts.artifactLimit }),
         ...(opts.quotaBytes === undefined ? {} : { quotaBytes: opts.quotaBytes }),
+        ...(opts.dropMetadata === true ? { dropMetadata: true } : {}),
         ...(opts.quiet === true ? {} : { log: (line: string) => err.write(`kvcdn serve: ${line}\n`) }),
       });
       if (opts.json === true) {

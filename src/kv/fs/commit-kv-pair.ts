@@ -3,6 +3,46 @@ import { dirname } from "node:path";
 import { atomicTempPath, fsyncDir, type AtomicFile } from "./atomic-file.js";
 import { asLocalFileError } from "../../util/as-local-file-error.js";
 
+/** An old sidecar moved out of the way while its `.kv` is replaced. */
+export interface SidecarAside {
+  /** Put it back (the `.kv` was not replaced after all). */
+  restore(): Promise<void>;
+  /** Delete it (the `.kv` it described is gone). */
+  discard(): Promise<void>;
+}
+
+/**
+ * Step 1 of replacing a `.kv` and its sidecar (see {@link commitKvPair}): rename the existing sidecar, if any, to a
+ * hidden temporary name and fsync the directory, so that from now on no reader can pair it with the new `.kv`.
+ * @example const aside = await moveSidecarAside("ctx.kv.json"); try { await kv.commit() } catch (e) { await aside.restore(); throw e }
+ */
+export async function moveSidecarAside(sidecarPath: string): Promise<SidecarAside> {
+  const dir = dirname(sidecarPath);
+  const aside = atomicTempPath(sidecarPath);
+  const moved = await rename(sidecarPath, aside).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return false;
+      throw asLocalFileError(e, sidecarPath, "move aside the old sidecar");
+    },
+  );
+  if (moved) await fsyncDir(dir);
+  let settled = !moved;
+  return {
+    async restore() {
+      if (settled) return;
+      settled = true;
+      await rename(aside, sidecarPath).catch(() => undefined);
+      await fsyncDir(dir);
+    },
+    async discard() {
+      if (settled) return;
+      settled = true;
+      await unlink(aside).catch(() => undefined);
+    },
+  };
+}
+
 /**
  * Put a finished `.kv` temp file and its finished sidecar temp file (or none: `sidecar: undefined` removes a stale
  * one) in place as a pair.
@@ -11,7 +51,7 @@ import { asLocalFileError } from "../../util/as-local-file-error.js";
  * does not describe (a `cliCompatible` sidecar has no `sha256`, and a same-shape cache has the same `nbytes`, so a
  * reader could not always tell):
  *
- * 1. the old sidecar (if any) is renamed aside to a hidden temp name, directory fsynced;
+ * 1. the old sidecar (if any) is renamed aside to a hidden temp name, directory fsynced ({@link moveSidecarAside});
  * 2. the `.kv` temp is renamed over the `.kv`, directory fsynced;
  * 3. the sidecar temp is renamed over the sidecar, directory fsynced; the old sidecar is deleted.
  *
@@ -22,30 +62,17 @@ import { asLocalFileError } from "../../util/as-local-file-error.js";
  * disagrees with the file (`sidecar_mismatch`, `checksum_mismatch`), which covers pairs mixed by other tools.
  */
 export async function commitKvPair(params: { kv: AtomicFile; sidecar: AtomicFile | undefined; sidecarPath: string }): Promise<void> {
-  const { kv, sidecar, sidecarPath } = params;
-  const dir = dirname(kv.path);
-  const aside = atomicTempPath(sidecarPath);
-  const hadOld = await rename(sidecarPath, aside).then(
-    () => true,
-    (e: NodeJS.ErrnoException) => {
-      if (e.code === "ENOENT") return false;
-      throw asLocalFileError(e, sidecarPath, "move aside the old sidecar");
-    },
-  );
-  if (hadOld) await fsyncDir(dir);
+  const aside = await moveSidecarAside(params.sidecarPath);
   try {
-    await kv.commit();
+    await params.kv.commit();
   } catch (e) {
-    if (hadOld) {
-      await rename(aside, sidecarPath).catch(() => undefined);
-      await fsyncDir(dir);
-    }
+    await aside.restore();
     throw e;
   }
   try {
-    await sidecar?.commit();
+    await params.sidecar?.commit();
   } finally {
     // Whatever happened to the new sidecar, the old one describes a file that is gone.
-    if (hadOld) await unlink(aside).catch(() => undefined);
+    await aside.discard();
   }
 }
