@@ -1,5 +1,6 @@
 import { link, rename } from "node:fs/promises";
-import { writeFileAtomic } from "../kv/fs/atomic-file.js";
+import { dirname } from "node:path";
+import { fsyncDir, writeFileAtomic } from "../kv/fs/atomic-file.js";
 import { asLocalFileError } from "../util/as-local-file-error.js";
 import { isVerified, recordVerification } from "../kv/verification-record.js";
 import { readSidecar, sidecarPath } from "../kv/sidecar.js";
@@ -9,7 +10,8 @@ import { checkBlob } from "./check-blob.js";
 /**
  * Move verified bytes (`tempKv`, hashed to `sha256` while downloading) into `blobs/<sha256>.kv`: the sidecar first,
  * then the blob by `link`, which never replaces an existing name, so two processes storing the same bytes keep one
- * blob (and its verification record stays valid); then the verification record. The temp file is left to the caller.
+ * blob (and its verification record stays valid), and the directory is fsynced so the new name survives a crash; then
+ * the verification record. The temp file is left to the caller.
  */
 export async function storeBlob(layout: CacheLayout, tempKv: string, sha256: string, sidecarText: string): Promise<string> {
   const blob = layout.blobPath(sha256);
@@ -41,6 +43,7 @@ export async function storeBlob(layout: CacheLayout, tempKv: string, sha256: str
       throw asLocalFileError(e, blob, "store");
     }
   }
+  await fsyncDir(dirname(blob));
   if (!(await isVerified(blob, sha256))) await recordVerification(blob, sha256);
   return blob;
 }
