@@ -180,6 +180,8 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
     const out = await runWorker<Record<string, unknown>>({
       name: "resume-worker",
       args: [JSON.stringify({ ...plan, dir } satisfies ResumeWorkerOptions)],
+      // A collection before each timed run (untimed), so no path pays for freeing the previous one's outputs.
+      nodeArgs: ["--expose-gc"],
       // The budget stops new lengths; this cap also ends one that runs far over its prediction.
       timeoutMs: (plan.budgetS * 1.5 + 600) * 1000,
       onStderr: (text) => {
