@@ -68,6 +68,8 @@ export interface ResumeWorkerOptions extends FixtureSpec {
   dir: string;
   /** Stop starting new lengths when their predicted prefill time would pass this many seconds from the start. */
   budgetS: number;
+  /** Also stop starting new lengths that would end after this time (ms since the epoch). */
+  deadlineMs?: number;
 }
 
 /** The paths whose peak RSS is measured. */
@@ -217,19 +219,22 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
     disposePast(out.present);
   }
 
+  const remainingS = (): number =>
+    Math.min(options.budgetS - (now() - started), options.deadlineMs === undefined ? Infinity : (options.deadlineMs - Date.now()) / 1000);
   let previous: { tokens: number; prefillS: number } | undefined;
   for (let li = 0; li < options.lengths.length; li++) {
     const tokens = options.lengths[li]!;
     let reps = options.prefillReps[Math.min(li, options.prefillReps.length - 1)] ?? 1;
-    const remaining = options.budgetS - (now() - started);
-    if (previous) {
-      // Prefill grows a little faster than linearly (attention is quadratic): predict with exponent 1.3.
-      const predicted = previous.prefillS * (tokens / previous.tokens) ** 1.3;
-      if (predicted > remaining) {
-        emit({ type: "skip", label: options.label, tokens, reason: `predicted prefill ${predicted.toFixed(0)} s exceeds the remaining budget of ${Math.max(0, remaining).toFixed(0)} s` });
+    const remaining = remainingS();
+    const predicted = previous ? previous.prefillS * (tokens / previous.tokens) ** 1.3 : undefined;
+    if (predicted !== undefined) {
+      // Prefill grows a little faster than linearly (attention is quadratic): predict with exponent 1.3. One prefill
+      // plus the cheap paths, cold runs and RSS processes is about two prefills' time.
+      if (predicted * 2 > remaining) {
+        emit({ type: "skip", label: options.label, tokens, reason: `predicted prefill ${predicted.toFixed(0)} s does not fit the remaining budget of ${Math.max(0, remaining).toFixed(0)} s` });
         continue;
       }
-      reps = Math.max(1, Math.min(reps, Math.floor(remaining / (predicted * 2))));
+      reps = Math.max(1, Math.min(reps, Math.floor(remaining / (predicted * 2.5))));
     }
     log(`${tokens} tokens: prefill × ${reps}`);
     const ids = contextIds(tokens);
@@ -321,8 +326,12 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
 
     const rss: Array<RssResult | { type: "rss"; path: RssPath; error: string }> = [];
     {
-      // Prefill's peak only at the longest length: it is one more full prefill in a fresh process.
-      const paths = options.rssPaths.filter((p) => p !== "prefill" || li === options.lengths.length - 1);
+      // Prefill's peak only at the longest length measured (the last one, or the next will not fit): it is one more
+      // full prefill in a fresh process.
+      const next = options.lengths[li + 1];
+      const nextPrefillS = next === undefined ? Infinity : previous.prefillS * (next / tokens) ** 1.3;
+      const longest = next === undefined || nextPrefillS * 2 + previous.prefillS > remainingS();
+      const paths = options.rssPaths.filter((p) => p !== "prefill" || longest);
       for (const path of paths) {
         log(`${tokens} tokens: peak RSS of ${path}`);
         rss.push(measureRss({ label: options.label, fixture: options.fixture, dtype: options.dtype, path, tokens, questionTokens: question.length, file }));
