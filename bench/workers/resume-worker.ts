@@ -14,6 +14,7 @@
  * per path (this script with `--rss`), since a process's high-water mark cannot be reset.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readFile, rm, stat as statFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -96,7 +97,20 @@ export interface RssResult {
 
 const emit = (line: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
 const now = (): number => performance.now() / 1000;
-const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
+/**
+ * This process's peak RSS: VmHWM from /proc (per address space, so it starts afresh at exec). Not
+ * `resourceUsage().maxRSS`: Linux carries getrusage's high-water mark across exec from the forking parent, so a child
+ * of the (large) timing process would report the parent's peak.
+ */
+function maxRss(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    if (kb !== undefined) return Number(kb) * 1024;
+  } catch {
+    // not Linux: fall back below
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
 
 /** Context text, tokenized once and cycled to each length (kvcdn-cli's benchmark does the same with a file). */
 const CONTEXT_TEXT =
