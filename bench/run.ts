@@ -9,6 +9,7 @@
  *   --quick | --smoke        smaller sizes and fewer repetitions (every section says what it left out)
  *   --only a,b               run only these sections; the others are kept from the existing results.json
  *   --out-dir DIR            write results.json, BENCHMARKS.md and ttft-chart.svg into DIR instead
+ *   --deadline HH:MM|ISO     resume starts no context length that would end after this time (HH:MM is UTC today)
  *   --render                 measure nothing: rewrite BENCHMARKS.md, the chart and the README table from results.json
  *                            (after editing bench/analysis.md)
  *   --list                   print the section ids and exit
@@ -39,18 +40,24 @@ export interface RunOptions {
   outDir: string | undefined;
   list: boolean;
   render: boolean;
+  /** `--deadline`, ms since the epoch. */
+  deadlineMs: number | undefined;
 }
 
 /** Parse the runner's arguments; unknown ones are an error (exit 2). */
 export function parseArgs(argv: string[]): RunOptions {
-  const opts: RunOptions = { mode: "full", only: undefined, outDir: undefined, list: false, render: false };
+  const opts: RunOptions = { mode: "full", only: undefined, outDir: undefined, list: false, render: false, deadlineMs: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--quick") opts.mode = "quick";
     else if (a === "--smoke") opts.mode = "smoke";
     else if (a === "--list") opts.list = true;
     else if (a === "--render") opts.render = true;
-    else if (a === "--only" || a === "--out-dir") {
+    else if (a === "--deadline") {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError("--deadline needs a time (HH:MM UTC or ISO 8601)");
+      opts.deadlineMs = parseDeadline(v);
+    } else if (a === "--only" || a === "--out-dir") {
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`${a} needs a value`);
       if (a === "--only") opts.only = v.split(",").map((s) => s.trim()).filter(Boolean);
@@ -64,6 +71,14 @@ export function parseArgs(argv: string[]): RunOptions {
 }
 
 class UsageError extends Error {}
+
+/** `HH:MM` (UTC, today) or an ISO 8601 time, as ms since the epoch. */
+export function parseDeadline(value: string, today: Date = new Date()): number {
+  const hm = /^(\d{1,2}):(\d{2})$/.exec(value);
+  const ms = hm ? Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate(), Number(hm[1]), Number(hm[2])) : Date.parse(value);
+  if (!Number.isFinite(ms) || (hm && (Number(hm[1]) > 23 || Number(hm[2]) > 59))) throw new UsageError(`--deadline ${value}: use HH:MM (UTC) or an ISO 8601 time`);
+  return ms;
+}
 
 /**
  * Where a run writes results.json, BENCHMARKS.md and the chart: `--out-dir` if given; else a full run rewrites the
@@ -197,7 +212,7 @@ async function main(argv: string[]): Promise<void> {
       const load = loadavg()[0]!;
       log(`== ${section.title}`);
       try {
-        const result = await section.run({ mode: opts.mode, tmpDir: tmp, log });
+        const result = await section.run({ mode: opts.mode, tmpDir: tmp, log, ...(opts.deadlineMs !== undefined ? { deadlineMs: opts.deadlineMs } : {}) });
         done.set(section.id, { ...result, measuredAt, loadAverageAtStart: load });
         for (const t of result.targets) log(`   ${t.status.padEnd(12)} ${t.name}: ${t.value === null ? "—" : t.value.toFixed(3)} (target ${t.target})`);
       } catch (e) {

@@ -57,6 +57,8 @@ export interface BenchContext {
   tmpDir: string;
   /** Progress lines (stderr). */
   log: (line: string) => void;
+  /** `--deadline`: sections that can shorten themselves (resume) start nothing that would end after it (ms since the epoch). */
+  deadlineMs?: number;
 }
 
 /** A measurement module: `bench/<id>.ts` exports one of these as `bench`. */

@@ -14,6 +14,7 @@
  * per path (this script with `--rss`), since a process's high-water mark cannot be reset.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readFile, rm, stat as statFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -68,6 +69,8 @@ export interface ResumeWorkerOptions extends FixtureSpec {
   dir: string;
   /** Stop starting new lengths when their predicted prefill time would pass this many seconds from the start. */
   budgetS: number;
+  /** Also stop starting new lengths that would end after this time (ms since the epoch). */
+  deadlineMs?: number;
 }
 
 /** The paths whose peak RSS is measured. */
@@ -94,7 +97,20 @@ export interface RssResult {
 
 const emit = (line: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
 const now = (): number => performance.now() / 1000;
-const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
+/**
+ * This process's peak RSS: VmHWM from /proc (per address space, so it starts afresh at exec). Not
+ * `resourceUsage().maxRSS`: Linux carries getrusage's high-water mark across exec from the forking parent, so a child
+ * of the (large) timing process would report the parent's peak.
+ */
+function maxRss(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    if (kb !== undefined) return Number(kb) * 1024;
+  } catch {
+    // not Linux: fall back below
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
 
 /** Context text, tokenized once and cycled to each length (kvcdn-cli's benchmark does the same with a file). */
 const CONTEXT_TEXT =
@@ -108,7 +124,14 @@ function disposePast(past: PastState | undefined): void {
   for (const t of Object.values(past.tensors)) (t as Tensor & { dispose?: () => void }).dispose?.();
 }
 
+/**
+ * Collect garbage before a timed run when the worker has `--expose-gc` (the runner passes it): every path leaves a
+ * cache-sized output behind, and without this whichever path runs next pays for freeing it.
+ */
+const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
+
 async function timed<T>(fn: () => Promise<T> | T): Promise<{ s: number; value: T }> {
+  collect();
   const t0 = now();
   const value = await fn();
   return { s: now() - t0, value };
@@ -210,19 +233,22 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
     disposePast(out.present);
   }
 
+  const remainingS = (): number =>
+    Math.min(options.budgetS - (now() - started), options.deadlineMs === undefined ? Infinity : (options.deadlineMs - Date.now()) / 1000);
   let previous: { tokens: number; prefillS: number } | undefined;
   for (let li = 0; li < options.lengths.length; li++) {
     const tokens = options.lengths[li]!;
     let reps = options.prefillReps[Math.min(li, options.prefillReps.length - 1)] ?? 1;
-    const remaining = options.budgetS - (now() - started);
-    if (previous) {
-      // Prefill grows a little faster than linearly (attention is quadratic): predict with exponent 1.3.
-      const predicted = previous.prefillS * (tokens / previous.tokens) ** 1.3;
-      if (predicted > remaining) {
-        emit({ type: "skip", label: options.label, tokens, reason: `predicted prefill ${predicted.toFixed(0)} s exceeds the remaining budget of ${Math.max(0, remaining).toFixed(0)} s` });
+    const remaining = remainingS();
+    const predicted = previous ? previous.prefillS * (tokens / previous.tokens) ** 1.3 : undefined;
+    if (predicted !== undefined) {
+      // Prefill grows a little faster than linearly (attention is quadratic): predict with exponent 1.3. One prefill
+      // plus the cheap paths, cold runs and RSS processes is about two prefills' time.
+      if (predicted * 2 > remaining) {
+        emit({ type: "skip", label: options.label, tokens, reason: `predicted prefill ${predicted.toFixed(0)} s does not fit the remaining budget of ${Math.max(0, remaining).toFixed(0)} s` });
         continue;
       }
-      reps = Math.max(1, Math.min(reps, Math.floor(remaining / (predicted * 2))));
+      reps = Math.max(1, Math.min(reps, Math.floor(remaining / (predicted * 2.5))));
     }
     log(`${tokens} tokens: prefill × ${reps}`);
     const ids = contextIds(tokens);
@@ -233,6 +259,7 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
     const prefillS: number[] = [];
     let prefillToken = -1;
     const prefill = async (keep: boolean): Promise<KvCache | undefined> => {
+      collect();
       const t0 = now();
       const out = await runPrefill({ model, inputIds: [...ids, ...question], past: await emptyPast(model) });
       prefillToken = argmax(out.logits);
@@ -250,6 +277,7 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
     });
 
     const resume = async (kv: Parameters<typeof resumeFromCache>[0]["kv"]): Promise<{ s: number; token: number }> => {
+      collect();
       const t0 = now();
       const result = await resumeFromCache({ model, kv, questionTokens: question, maxNewTokens: 1, ignoreEos: true }).collect();
       return { s: now() - t0, token: result.tokens[0] ?? -1 };
@@ -312,8 +340,12 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
 
     const rss: Array<RssResult | { type: "rss"; path: RssPath; error: string }> = [];
     {
-      // Prefill's peak only at the longest length: it is one more full prefill in a fresh process.
-      const paths = options.rssPaths.filter((p) => p !== "prefill" || li === options.lengths.length - 1);
+      // Prefill's peak only at the longest length measured (the last one, or the next will not fit): it is one more
+      // full prefill in a fresh process.
+      const next = options.lengths[li + 1];
+      const nextPrefillS = next === undefined ? Infinity : previous.prefillS * (next / tokens) ** 1.3;
+      const longest = next === undefined || nextPrefillS * 2 + previous.prefillS > remainingS();
+      const paths = options.rssPaths.filter((p) => p !== "prefill" || longest);
       for (const path of paths) {
         log(`${tokens} tokens: peak RSS of ${path}`);
         rss.push(measureRss({ label: options.label, fixture: options.fixture, dtype: options.dtype, path, tokens, questionTokens: question.length, file }));

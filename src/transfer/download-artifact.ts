@@ -2,6 +2,7 @@ import type { Artifact } from "../client/artifact.js";
 import type { CallOptions } from "../client/client-options.js";
 import type { DownloadUrl } from "../client/create-download-url.js";
 import { IntegrityError, isKvcdnError, ShardGroupError } from "../errors/index.js";
+import { recordVerification } from "../kv/verification-record.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
 import { downloadShardGroup } from "./download-shard-group.js";
 import type { DownloadOptions, DownloadResult, DownloadSource } from "./download-options.js";
@@ -117,6 +118,9 @@ export async function downloadArtifact(
     });
     await aside?.discard();
     await staged?.commit();
+    // The bytes were hashed on the way in: record it, so the first readKv / resume of the file skips its SHA-256
+    // pass (see docs/kv-format.md#verification-records). Best effort: without the record the reader only hashes once more.
+    await recordVerification(result.path, result.sha256).catch(() => undefined);
     return {
       ...(id !== undefined ? { id } : {}),
       path: result.path,

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { median, percentile } from "../../bench/lib/stats.js";
 import { renderReadmeSummary, replaceBetweenMarkers, type BenchResults } from "../../bench/lib/render-markdown.js";
 import { breakEven } from "../../bench/resume.js";
-import { outputPaths, parseArgs, SECTIONS } from "../../bench/run.js";
+import { outputPaths, parseArgs, parseDeadline, SECTIONS } from "../../bench/run.js";
 import { REPO_ROOT } from "../../bench/lib/run-worker.js";
 
 // Benchmarks, not tests: nothing here looks at a time. This file only keeps bench/ from rotting: the runner parses
@@ -22,6 +22,9 @@ describe("bench runner", () => {
       outDir: "/tmp/x",
     });
     expect(() => parseArgs(["--fast"])).toThrow(/unknown option/);
+    expect(parseDeadline("05:45", new Date("2026-12-02T03:00:00Z"))).toBe(Date.parse("2026-12-02T05:45:00Z"));
+    expect(parseArgs(["--deadline", "2026-12-02T05:45:00Z"]).deadlineMs).toBe(Date.parse("2026-12-02T05:45:00Z"));
+    expect(() => parseArgs(["--deadline", "25:00"])).toThrow(/--deadline/);
     expect(() => parseArgs(["--only", "nope"])).toThrow(/unknown section/);
     expect(SECTIONS.map((s) => s.id)).toEqual(["upload", "download", "format", "store-load", "cache-dir", "resume"]);
   });

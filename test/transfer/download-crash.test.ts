@@ -7,6 +7,7 @@ import type { Artifact } from "../../src/client/index.js";
 import { readSidecar } from "../../src/kv/sidecar.js";
 import { writeKvFixture } from "./kv-fixture.js";
 import { FAST_RETRY, startHarness, type Harness } from "./store-harness.js";
+import { readVerification } from "../../src/kv/verification-record.js";
 
 // A download over an existing .kv + sidecar, killed (SIGKILL) after each rename in turn: a sidecar left beside the
 // .kv must always describe it.
@@ -44,7 +45,12 @@ describe("download crash safety (kill -9 between the renames)", () => {
       const actual = createHash("sha256").update(await readFile(dest)).digest("hex");
       const sidecar = await readSidecar(dest);
       if (sidecar !== undefined) expect({ crashAt, sidecar: sidecar.sha256 }).toEqual({ crashAt, sidecar: actual });
-      expect((await readdir(dir)).filter((n) => !n.startsWith(".")).sort()).toEqual(sidecar ? ["ctx.kv", "ctx.kv.json"] : ["ctx.kv"]);
+      // A finished download also leaves its verification record; whatever the crash point, a record that still holds
+      // must describe the bytes on disk.
+      const names = (await readdir(dir)).filter((n) => !n.startsWith(".")).sort();
+      expect(names.filter((n) => n !== "ctx.kv.verified.json")).toEqual(sidecar ? ["ctx.kv", "ctx.kv.json"] : ["ctx.kv"]);
+      const record = await readVerification(dest);
+      if (record !== undefined) expect({ crashAt, record: record.sha256 }).toEqual({ crashAt, record: actual });
       outcomes.add(`${actual === old.sha256 ? "old" : actual === next.checksum ? "new" : "other"}:${sidecar ? "pair" : "alone"}`);
       if (signal === null) break;
       expect(signal).toBe("SIGKILL");

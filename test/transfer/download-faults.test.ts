@@ -40,7 +40,8 @@ const download = (options: Partial<DownloadOptions> & { source?: Parameters<type
 
 async function expectDownloaded(path = join(out, "ctx.kv")): Promise<void> {
   expect((await readFile(path)).equals(original)).toBe(true);
-  expect(await h.files("out")).toEqual(["ctx.kv", "ctx.kv.json"]);
+  // Beside the file and its sidecar: the verification record of the hash made on the way in.
+  expect(await h.files("out")).toEqual(["ctx.kv", "ctx.kv.json", "ctx.kv.verified.json"]);
 }
 
 describe("private download recovery", () => {
@@ -145,6 +146,7 @@ describe("public download from the CDN", () => {
     h.store.faults.inject({ on: "cdn", action: "corrupt-served" });
     const error = await downloadArtifact({ source: url, dest: join(out, "bad.kv") }).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "IntegrityError", expected: kv.sha256 });
-    expect(await h.files("out")).toEqual(["anon.kv"]);
+    // The failed download left nothing, not even a record; the good one is recorded as verified.
+    expect(await h.files("out")).toEqual(["anon.kv", "anon.kv.verified.json"]);
   });
 });

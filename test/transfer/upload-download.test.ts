@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readVerification } from "../../src/kv/verification-record.js";
 import { downloadArtifact } from "../../src/transfer/download-artifact.js";
 import type { TransferProgress } from "../../src/transfer/progress.js";
 import { uploadArtifact } from "../../src/transfer/upload-artifact.js";
@@ -62,7 +63,9 @@ describe("upload then download against the local store", () => {
     const sidecar = JSON.parse(await readFile(`${result.path}.json`, "utf8")) as Record<string, unknown>;
     expect(sidecar).toMatchObject({ model_name: "Qwen/Qwen3-0.6B", num_layers: 4, num_tokens: 256, nbytes: kv.nbytes, sha256: kv.sha256, prompt: "You are a helpful assistant." });
     expect(h.store.requests.ofKind("get").every((r) => !r.hasAuthorization)).toBe(true);
-    expect(await h.files("out")).toEqual([`${artifact.id}.kv`, `${artifact.id}.kv.json`]);
+    // The hash made on the way in is recorded beside the file, so the first readKv of it skips the SHA-256 pass.
+    expect(await h.files("out")).toEqual([`${artifact.id}.kv`, `${artifact.id}.kv.json`, `${artifact.id}.kv.verified.json`]);
+    expect(await readVerification(result.path)).toMatchObject({ sha256: kv.sha256, sizeBytes: kv.nbytes });
   });
 
   it("is available as client.upload(path) and client.download(source, dest)", async () => {
