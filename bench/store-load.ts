@@ -143,7 +143,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
       },
     ];
     const notes = [
-      `Client peak RSS is the worker process's maxRSS (Node itself included) over the ${plan.files}-transfer round, against the one-at-a-time round; I/O buffers of all transfers share one 32 MiB budget (src/transfer/byte-budget.ts), so it should not grow with the number of transfers.`,
+      `Client peak RSS is the worker process's VmHWM (bench/lib/peak-rss.ts) (Node itself included) over the ${plan.files}-transfer round, against the one-at-a-time round; I/O buffers of all transfers share one 32 MiB budget (src/transfer/byte-budget.ts), so it should not grow with the number of transfers.`,
       "Each upload is the SDK's full path (SHA-256, upload-url, presigned PUT, confirm-upload with the store re-hashing the object); the store and the client run in separate processes on the same 2 cores, so CPU, not the network, bounds both numbers. After each round the store is listed (every artifact must be ready) and emptied.",
     ];
     if (ctx.mode !== "full") notes.push(`${ctx.mode} mode: ${plan.reps} round(s)${ctx.mode === "smoke" ? `, ${plan.files} files of ${plan.bytes / MiB} MiB` : ""}.`);

@@ -4,7 +4,7 @@
  *   npx tsx bench/transfer-rss.ts [--mib 256] [--mib 1024]
  *
  * The store runs in this process; each transfer runs in a fresh child process that reports its own peak RSS
- * (`process.resourceUsage().maxRSS`) and the RSS it had before transferring (imports, client), so the numbers are the
+ * (VmHWM, bench/lib/peak-rss.ts) and the RSS it had before transferring (imports, client), so the numbers are the
  * transfer engine's alone. A benchmark, not a test: nothing here asserts.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -13,6 +13,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { peakRssBytes } from "./lib/peak-rss.js";
 
 const HEADS = 8;
 const HEAD_DIM = 128;
@@ -38,7 +39,7 @@ async function child(mode: string, args: string[]): Promise<void> {
   }
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(
-    JSON.stringify({ ...result, seconds, baselineRssMiB: baseline / 2 ** 20, peakRssMiB: process.resourceUsage().maxRSS / 1024 }),
+    JSON.stringify({ ...result, seconds, baselineRssMiB: baseline / 2 ** 20, peakRssMiB: peakRssBytes() / 2 ** 20 }),
   );
 }
 

@@ -148,7 +148,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
     notes.push(
       "Both sides PUT to the same local store process over loopback; the store writes each object to a temp file, fsyncs and renames it. The file being uploaded is in the page cache (it was just written).",
       "The target ratio compares against `openssl` + `curl -T` only; the SDK also makes the upload-url and confirm-upload calls, and confirm makes the store re-hash the object, so the end-to-end row is the like-for-like comparison (same ready artifact at the end).",
-      "Peak RSS is `process.resourceUsage().maxRSS` of a fresh Node process doing one upload: plain Node running the bundled SDK (no TypeScript loader), its imports included.",
+      "Peak RSS is the VmHWM (bench/lib/peak-rss.ts) of a fresh Node process doing one upload: plain Node running the bundled SDK (no TypeScript loader), its imports included.",
     );
     return {
       id: "upload",

@@ -41,6 +41,7 @@ import {
 import { ensureFixtureModel } from "../../src/testing/index.js";
 import { dropFileCache } from "../lib/run-command.js";
 import { stat } from "../lib/stats.js";
+import { peakRssBytes } from "../lib/peak-rss.js";
 
 /** Which fixture to build and which of its ONNX files to load. */
 export interface FixtureSpec {
@@ -97,20 +98,6 @@ export interface RssResult {
 
 const emit = (line: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
 const now = (): number => performance.now() / 1000;
-/**
- * This process's peak RSS: VmHWM from /proc (per address space, so it starts afresh at exec). Not
- * `resourceUsage().maxRSS`: Linux carries getrusage's high-water mark across exec from the forking parent, so a child
- * of the (large) timing process would report the parent's peak.
- */
-function maxRss(): number {
-  try {
-    const kb = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
-    if (kb !== undefined) return Number(kb) * 1024;
-  } catch {
-    // not Linux: fall back below
-  }
-  return process.resourceUsage().maxRSS * 1024;
-}
 
 /** Context text, tokenized once and cycled to each length (kvcdn-cli's benchmark does the same with a file). */
 const CONTEXT_TEXT =
@@ -184,7 +171,7 @@ async function pastFromFile(model: OnnxModel, file: string): Promise<PastState> 
 async function rssMain(request: RssRequest): Promise<void> {
   const { model } = await openModel(request);
   const { question, contextIds } = idsFor(model, request.questionTokens);
-  const afterLoadRssBytes = maxRss();
+  const afterLoadRssBytes = peakRssBytes();
   const t0 = now();
   if (request.path === "prefill") {
     const out = await runPrefill({ model, inputIds: [...contextIds(request.tokens), ...question], past: await emptyPast(model) });
@@ -197,7 +184,7 @@ async function rssMain(request: RssRequest): Promise<void> {
   } else {
     await bareRun(model, await pastFromFile(model, request.file), question);
   }
-  emit({ type: "rss", path: request.path, maxRssBytes: maxRss(), afterLoadRssBytes, firstRunS: now() - t0 } satisfies RssResult);
+  emit({ type: "rss", path: request.path, maxRssBytes: peakRssBytes(), afterLoadRssBytes, firstRunS: now() - t0 } satisfies RssResult);
   await model.dispose();
 }
 

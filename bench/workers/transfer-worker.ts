@@ -11,6 +11,7 @@
  * Times start after imports and client creation: they measure the transfer, not Node's start-up.
  */
 import { createKvcdnClient } from "../../src/index.js";
+import { peakRssBytes } from "../lib/peak-rss.js";
 
 const [mode, apiUrl, ...rest] = process.argv.slice(2);
 const apiKey = process.env["BENCH_API_KEY"];
@@ -45,7 +46,7 @@ if (mode === "upload") {
     seconds,
     phases: clock.firstSeen,
     rssBeforeMiB,
-    peakRssMiB: mib(process.resourceUsage().maxRSS),
+    peakRssMiB: mib(peakRssBytes() / 1024),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else if (mode === "download") {
@@ -61,7 +62,7 @@ if (mode === "upload") {
     seconds,
     phases: clock.firstSeen,
     rssBeforeMiB,
-    peakRssMiB: mib(process.resourceUsage().maxRSS),
+    peakRssMiB: mib(peakRssBytes() / 1024),
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else if (mode === "uploads") {
@@ -85,7 +86,7 @@ if (mode === "upload") {
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
   const seconds = (performance.now() - t0) / 1000;
-  const out = { seconds, perUpload, failures, rssBeforeMiB, peakRssMiB: mib(process.resourceUsage().maxRSS) };
+  const out = { seconds, perUpload, failures, rssBeforeMiB, peakRssMiB: mib(peakRssBytes() / 1024) };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } else if (mode === "downloads") {
   const concurrency = Number(rest[0]);
@@ -108,7 +109,7 @@ if (mode === "upload") {
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
   const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(`${JSON.stringify({ seconds, verified, failures, rssBeforeMiB, peakRssMiB: mib(process.resourceUsage().maxRSS) })}\n`);
+  process.stdout.write(`${JSON.stringify({ seconds, verified, failures, rssBeforeMiB, peakRssMiB: mib(peakRssBytes() / 1024) })}\n`);
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
