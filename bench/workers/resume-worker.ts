@@ -14,7 +14,6 @@
  * per path (this script with `--rss`), since a process's high-water mark cannot be reset.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { readFile, rm, stat as statFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
