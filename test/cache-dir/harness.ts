@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { createKvcdnClient, type Artifact, type KvcdnClient } from "../../src/index.js";
-import { startLocalStore, type LocalStore } from "../../src/local-store/index.js";
+import type { Artifact, KvcdnClient } from "../../src/index.js";
+import type { LocalStore } from "../../src/local-store/index.js";
+import { startHarness } from "../transfer/store-harness.js";
 import { writeKvFixture } from "../transfer/kv-fixture.js";
 
 /** A local store with fault injection, a client for its dev key, a scratch folder and an empty cache directory. */
@@ -19,17 +19,7 @@ export interface CacheHarness {
 }
 
 export async function startCacheHarness(): Promise<CacheHarness> {
-  const store = await startLocalStore({ faults: true });
-  const client = createKvcdnClient({
-    apiUrl: store.url,
-    apiKey: store.apiKey,
-    cdnUrl: store.cdnUrl,
-    configPath: false,
-    env: {},
-    retry: { limit: 2, delay: () => 1 },
-    logger: { warn: () => undefined },
-  });
-  const dir = await mkdtemp(join(tmpdir(), "kvcdn-cache-dir-"));
+  const { store, client, dir, close } = await startHarness({}, { limit: 2, delay: () => 1 });
   const cacheDir = join(dir, "cache");
   return {
     store,
@@ -45,9 +35,6 @@ export async function startCacheHarness(): Promise<CacheHarness> {
       const all = await readdir(cacheDir, { recursive: true, withFileTypes: true }).catch(() => []);
       return all.filter((e) => e.isFile()).map((e) => relative(cacheDir, join(e.parentPath, e.name))).sort();
     },
-    close: async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    close,
   };
 }

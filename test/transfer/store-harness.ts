@@ -19,7 +19,10 @@ export interface Harness {
 /** Short delays everywhere so fault tests stay fast. */
 export const FAST_RETRY = { limit: 4, delay: () => 1 };
 
-export async function startHarness(options: LocalStoreOptions = {}): Promise<Harness> {
+export async function startHarness(
+  options: LocalStoreOptions = {},
+  retry: { limit: number; delay: () => number } = { limit: 3, delay: () => 1 },
+): Promise<Harness> {
   const store = await startLocalStore({ faults: true, ...options });
   const client = createKvcdnClient({
     apiUrl: store.url,
@@ -27,7 +30,7 @@ export async function startHarness(options: LocalStoreOptions = {}): Promise<Har
     cdnUrl: store.cdnUrl,
     configPath: false,
     env: {},
-    retry: { limit: 3, delay: () => 1 },
+    retry,
     logger: { warn: () => undefined },
   });
   const dir = await mkdtemp(join(tmpdir(), "kvcdn-transfer-"));
