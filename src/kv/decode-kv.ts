@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { KvFormatError } from "../errors/kv-format-error.js";
 import { castKv } from "./cast-kv.js";
-import { kvArrayFromBytes, readF32Scalar } from "./kv-bytes.js";
+import { kvArrayFromBytes } from "./kv-bytes.js";
 import type { KvCache, KvDtype, KvShape } from "./kv-cache.js";
 import { kvLayout } from "./kv-layout.js";
+import { checkSha256, quantScale } from "./kv-file-checks.js";
 import { checkSidecarAgainstFile, headerMetadata } from "./kv-metadata.js";
 import { dequantDtypeFor, dequantizeKv, parseQuantTarget, type QuantizedKv, type QuantTarget } from "./quantize.js";
 import { parseSafetensors } from "./safetensors/parse-safetensors.js";
@@ -56,10 +56,7 @@ export function decodeKv<D extends KvDtype = KvDtype>(
   if (sidecar !== undefined) {
     checkSidecarAgainstFile(sidecar, layout, header.fileSize, options.path ?? "<bytes>");
     if (options.verifySha256 !== false && sidecar.sha256 !== undefined) {
-      const actual = options.computedSha256 ?? createHash("sha256").update(bytes).digest("hex");
-      if (actual !== sidecar.sha256) {
-        throw new KvFormatError(`sha256 is ${actual} but the sidecar records ${sidecar.sha256}`, { code: "checksum_mismatch" });
-      }
+      checkSha256(sidecar, options.computedSha256 ?? createHash("sha256").update(bytes).digest("hex"));
     }
   }
   const metadata = sidecar ?? headerMetadata(layout, header.fileSize);
@@ -78,10 +75,7 @@ export function decodeKv<D extends KvDtype = KvDtype>(
   // checkSidecarAgainstFile has refused a sidecar dtype that is not a target.
   const target: QuantTarget = sidecar === undefined ? "F16" : parseQuantTarget(sidecar.dtype);
   const one = (name: string) => {
-    const scale = readF32Scalar(get(`${name}_s`).data);
-    if (!Number.isFinite(scale) || scale <= 0) {
-      throw new KvFormatError(`${name}_s is ${scale}; scales are finite and positive`, { code: "bad_scale", tensor: `${name}_s` });
-    }
+    const scale = quantScale(name, get(`${name}_s`).data);
     return { shape: [...layout.shape] as KvShape, q: get(`${name}_q`).data, scale };
   };
   const quantized: QuantizedKv = {

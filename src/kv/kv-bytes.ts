@@ -10,6 +10,15 @@ function swapped(bytes: Uint8Array, size: number): Uint8Array {
   return out;
 }
 
+/**
+ * Turn little-endian elements of `size` bytes, read from a file straight into a typed array's bytes, into host order
+ * in place: nothing to do on little-endian hosts.
+ */
+export function littleEndianToHostInPlace(bytes: Uint8Array, size: number): void {
+  if (LITTLE_ENDIAN || size === 1) return;
+  for (let i = 0; i + size <= bytes.byteLength; i += size) bytes.subarray(i, i + size).reverse();
+}
+
 /** The little-endian bytes of a typed array: a zero-copy view on little-endian hosts. */
 export function kvArrayBytes(data: KvArray): Uint8Array {
   const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

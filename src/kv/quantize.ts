@@ -1,6 +1,5 @@
 import { KvFormatError } from "../errors/kv-format-error.js";
-import { castKvArray } from "./cast-kv.js";
-import { f32ToBf16, f32ToF16 } from "./float16.js";
+import { castKvArray, narrow } from "./cast-kv.js";
 import { allocKvArray, isKvDtype, validateKvCache, type KvArray, type KvCache, type KvDtype, type KvShape, type KvTensor } from "./kv-cache.js";
 
 /** Quantization targets kvcdn-cli accepts: the dtype the producing model ran in, recorded as the sidecar `dtype`. */
@@ -175,8 +174,28 @@ export function dequantizeKv<D extends KvDtype = KvDtype>(
 }
 
 function dequantizeTo<D extends KvDtype>(dtype: D, t: QuantizedTensor): KvArray<D> {
-  const wide = dequantizeValues(t.q, t.scale);
-  if (dtype === "F32") return wide as KvArray<D>;
-  const out = allocKvArray(dtype, t.q.length) as Uint16Array;
-  return (dtype === "F16" ? f32ToF16(wide, out) : f32ToBf16(wide, out)) as KvArray<D>;
+  return dequantizeInto(t.q, t.scale, allocKvArray(dtype, t.q.length), dtype);
+}
+
+/** Codes dequantized at a time on the way to F16/BF16, so the F32 detour stays small. */
+const WIDE_CHUNK_CODES = 16384;
+
+/**
+ * {@link dequantizeValues} into a caller's array of `dtype` (F16/BF16 round to nearest even, as {@link dequantizeKv}):
+ * writes `q.length` elements at the start of `dst` (nothing past them is touched) and returns `dst`.
+ * @example dequantizeInto(codes, scale, target.subarray(offset, offset + codes.length), "F16")
+ */
+export function dequantizeInto<D extends KvDtype>(q: Uint8Array, scale: number, dst: KvArray<D>, dtype: D): KvArray<D> {
+  if (dst.length < q.length) throw new RangeError(`dequantizeInto: ${q.length} codes do not fit in ${dst.length} elements`);
+  if (dtype === "F32") {
+    dequantizeValues(q, scale, dst as Float32Array);
+    return dst;
+  }
+  const wide = new Float32Array(Math.min(WIDE_CHUNK_CODES, q.length));
+  for (let off = 0; off < q.length; off += WIDE_CHUNK_CODES) {
+    const end = Math.min(q.length, off + WIDE_CHUNK_CODES);
+    const part = dequantizeValues(q.subarray(off, end), scale, wide.subarray(0, end - off));
+    narrow(part, dtype, (dst as Uint16Array).subarray(off, end));
+  }
+  return dst;
 }

@@ -6,7 +6,7 @@ import { readExactly, readExactlyHashing } from "./fs/read-exactly.js";
 import type { KvDtype } from "./kv-cache.js";
 import { readHeaderFrom, withPath } from "./safetensors/read-safetensors-header.js";
 import { readSidecar } from "./sidecar.js";
-import { readVerification, recordVerification, type VerificationRecord } from "./verification-record.js";
+import { readVerification, recordMatches, recordVerification, sameFileIdentity, type FileIdentity } from "./verification-record.js";
 
 /** Options of {@link readKv}. */
 export type ReadKvOptions<D extends KvDtype = KvDtype> = DecodeKvOptions<D> & {
@@ -37,7 +37,7 @@ export async function readKv<D extends KvDtype = KvDtype>(path: string, options:
   const hash = expected !== undefined && !trusted ? createHash("sha256") : undefined;
   let bytes: Uint8Array;
   let unchanged = true;
-  let identity: { size: bigint; mtimeNs: bigint; ino: bigint } | undefined;
+  let identity: FileIdentity | undefined;
   try {
     const header = await readHeaderFrom(handle, path, options.signal);
     bytes = new Uint8Array(header.fileSize);
@@ -47,7 +47,7 @@ export async function readKv<D extends KvDtype = KvDtype>(path: string, options:
     // The record was checked against the path before opening; the bytes read are trusted only if the open file is
     // still the one recorded (a rename or rewrite in between makes the record stale, and the bytes are hashed).
     if (trusted || hash !== undefined) identity = await handle.stat({ bigint: true });
-    if (trusted) unchanged = sameIdentity(identity!, record);
+    if (trusted) unchanged = recordMatches(identity!, record);
   } finally {
     await handle.close();
   }
@@ -59,16 +59,8 @@ export async function readKv<D extends KvDtype = KvDtype>(path: string, options:
     // decodeKv has checked computedSha256 against the sidecar: record it for the next reader, unless the path no
     // longer names the file that was hashed (recordVerification ties the record to the path's identity).
     await stat(path, { bigint: true })
-      .then((now) => (sameStat(now, identity!) ? recordVerification(path, computedSha256) : undefined))
+      .then((now) => (sameFileIdentity(now, identity!) ? recordVerification(path, computedSha256) : undefined))
       .catch(() => undefined);
   }
   return result;
-}
-
-function sameStat(a: { size: bigint; mtimeNs: bigint; ino: bigint }, b: { size: bigint; mtimeNs: bigint; ino: bigint }): boolean {
-  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
-}
-
-function sameIdentity(st: { size: bigint; mtimeNs: bigint; ino: bigint }, record: VerificationRecord): boolean {
-  return Number(st.size) === record.sizeBytes && st.mtimeNs.toString() === record.mtimeNs && st.ino.toString() === record.ino;
 }

@@ -66,8 +66,27 @@ export async function readVerification(path: string): Promise<VerificationRecord
   } catch {
     return undefined;
   }
-  const same = Number(st.size) === parsed.sizeBytes && st.mtimeNs.toString() === parsed.mtimeNs && st.ino.toString() === parsed.ino;
-  return same ? parsed : undefined;
+  return recordMatches(st, parsed) ? parsed : undefined;
+}
+
+/** A file's identity as `stat(path, { bigint: true })` reports it: what a {@link VerificationRecord} is tied to. */
+export interface FileIdentity {
+  /** Size in bytes. */
+  size: bigint;
+  /** Modification time in nanoseconds. */
+  mtimeNs: bigint;
+  /** Inode number. */
+  ino: bigint;
+}
+
+/** Whether two stats describe the same file in the same state (size, mtime and inode). */
+export function sameFileIdentity(a: FileIdentity, b: FileIdentity): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
+}
+
+/** Whether `record` was made for the file in the state `st` describes. */
+export function recordMatches(st: FileIdentity, record: VerificationRecord): boolean {
+  return Number(st.size) === record.sizeBytes && st.mtimeNs.toString() === record.mtimeNs && st.ino.toString() === record.ino;
 }
 
 /** Whether `path` is recorded as verified with exactly `sha256`, and the record still holds. */

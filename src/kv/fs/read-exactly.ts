@@ -36,26 +36,58 @@ export async function readExactlyHashing(
   signal?: AbortSignal,
   path?: string,
 ): Promise<void> {
-  const total = target.byteLength;
-  const readPiece = async (start: number): Promise<number> => {
-    throwIfAborted(signal, `reading ${path ?? "the file"}`);
-    const want = Math.min(HASHED_READ_CHUNK_BYTES, total - start);
-    const { bytesRead } = await handle.read(target, start, want, position + start).catch((e: unknown) => {
-      throw asLocalFileError(e, path ?? "file", "read");
-    });
-    if (bytesRead === 0) {
-      throw new KvFormatError(`file ended at byte ${position + start}, expected ${total - start} more bytes`, { code: "truncated_file" });
+  await readPieces(handle, [{ target, position }], hash, signal, path);
+}
+
+/** A run of file bytes: `target.byteLength` bytes starting at file offset `position` go into `target`. */
+export interface FilePiece {
+  /** Where the bytes go (filled completely). */
+  target: Uint8Array;
+  /** Offset in the file of the first byte. */
+  position: number;
+}
+
+/**
+ * Fill every piece from `handle`, in order, in reads of at most {@link HASHED_READ_CHUNK_BYTES}; with `hash`, feed the
+ * bytes to it in piece order, hashing each read while the next one is in the thread pool (as
+ * {@link readExactlyHashing}). The pieces need not touch, but a hash only covers the file when they tile it. A short
+ * file is a `truncated_file` error.
+ */
+export async function readPieces(
+  handle: FileHandle,
+  pieces: readonly FilePiece[],
+  hash: { update(data: Uint8Array): unknown } | undefined,
+  signal?: AbortSignal,
+  path?: string,
+): Promise<void> {
+  const reads: FilePiece[] = [];
+  let total = 0;
+  for (const { target, position } of pieces) {
+    for (let off = 0; off < target.byteLength; off += HASHED_READ_CHUNK_BYTES) {
+      reads.push({ target: target.subarray(off, Math.min(target.byteLength, off + HASHED_READ_CHUNK_BYTES)), position: position + off });
     }
-    return start + bytesRead;
+    total += target.byteLength;
+  }
+  let readSoFar = 0;
+  const fill = async ({ target, position }: FilePiece): Promise<void> => {
+    for (let done = 0; done < target.byteLength; ) {
+      throwIfAborted(signal, `reading ${path ?? "the file"}`);
+      const { bytesRead } = await handle.read(target, done, target.byteLength - done, position + done).catch((e: unknown) => {
+        throw asLocalFileError(e, path ?? "file", "read");
+      });
+      if (bytesRead === 0) {
+        throw new KvFormatError(`file ended at byte ${position + done}, expected ${total - readSoFar} more bytes`, { code: "truncated_file" });
+      }
+      done += bytesRead;
+      readSoFar += bytesRead;
+    }
   };
-  let start = 0;
-  let pending: Promise<number> | undefined = total > 0 ? readPiece(0) : undefined;
-  while (pending !== undefined) {
-    const end = await pending;
+  let pending: Promise<void> | undefined = reads.length > 0 ? fill(reads[0]!) : undefined;
+  for (let i = 0; pending !== undefined; i++) {
+    await pending;
     // No read is in flight past this point until the next one starts, so a failure never goes unobserved.
-    pending = end < total ? readPiece(end) : undefined;
+    pending = i + 1 < reads.length ? fill(reads[i + 1]!) : undefined;
     pending?.catch(() => undefined);
-    hash.update(target.subarray(start, end));
-    start = end;
+    hash?.update(reads[i]!.target);
   }
 }

@@ -21,14 +21,28 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
 
 /** Read the header through an open handle; errors carry `path`. */
 export async function readHeaderFrom(handle: FileHandle, path: string, signal?: AbortSignal, maxHeaderLength?: number): Promise<SafetensorsHeader> {
+  return (await readHeaderAndBytesFrom(handle, path, signal, maxHeaderLength)).header;
+}
+
+/**
+ * {@link readHeaderFrom} that also returns the `8 + N` bytes it parsed (length prefix and header), for a reader that
+ * hashes the whole file while reading it piece by piece.
+ */
+export async function readHeaderAndBytesFrom(
+  handle: FileHandle,
+  path: string,
+  signal?: AbortSignal,
+  maxHeaderLength?: number,
+): Promise<{ header: SafetensorsHeader; bytes: Uint8Array }> {
   return withPath(path, async () => {
     const { size } = await onFile(path, "stat", () => handle.stat());
     const prefix = new Uint8Array(8);
     if (size >= 8) await readExactly(handle, prefix, 0, signal);
     const n = checkHeaderLength(prefix, size, maxHeaderLength);
-    const headerBytes = new Uint8Array(n);
-    await readExactly(handle, headerBytes, 8, signal);
-    return parseHeader(headerBytes, size);
+    const bytes = new Uint8Array(8 + n);
+    bytes.set(prefix);
+    await readExactly(handle, bytes.subarray(8), 8, signal);
+    return { header: parseHeader(bytes.subarray(8), size), bytes };
   });
 }
 
