@@ -46,7 +46,7 @@ const loaded = new Map<string, Promise<Tokenizer>>();
 /**
  * Load a model folder's tokenizer (`tokenizer.json` + `tokenizer_config.json`) with `@huggingface/tokenizers` and
  * its chat template with `@huggingface/jinja`: the two libraries transformers.js 4.3.1 tokenizes and renders with,
- * used the way its `AutoTokenizer` uses them, without loading transformers.js (docs/runtime.md#tokenization).
+ * used the way its `AutoTokenizer` uses them, without loading transformers.js (docs/runtime.md#tokenizer-library).
  * Loaded once per folder and process (reloaded when either file changes).
  * @throws {ModelFolderError} when a file is missing, is not JSON, or does not describe a tokenizer.
  * @example const tok = await loadTokenizer({ dir: "/models/qwen3" }); tok.encode("How are you doing?") // [4340, 525, 498, 3730, 30]

@@ -1,5 +1,5 @@
 // loadTokenizer on small hand-written folders: the ModelFolderError of every missing or unusable file, chat-template
-// errors at render time, and the per-folder cache that reloads when a file changes (docs/runtime.md#tokenization).
+// errors at render time, and the per-folder cache that reloads when a file changes (docs/runtime.md#tokenizer-library).
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";

@@ -1,7 +1,7 @@
 // kvcdn/onnx's tokenizer (on @huggingface/tokenizers + @huggingface/jinja) gives exactly what the transformers.js
 // version did (AutoTokenizer, mapped onto kvcdn's Tokenizer the way loadTokenizer used to): encode with and without
 // special tokens, decode with and without skipping them, and chat templates, on the fixture's Qwen3 tokenizer and on
-// a variant that adds special tokens and has named templates (docs/runtime.md#tokenization).
+// a variant that adds special tokens and has named templates (docs/runtime.md#tokenizer-library).
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AutoTokenizer } from "@huggingface/transformers";

@@ -1,5 +1,5 @@
 // The built kvcdn/onnx loads a model folder's tokenizer from CommonJS and ESM with its own dependencies
-// (@huggingface/tokenizers, @huggingface/jinja) and never loads transformers.js (docs/toolchain.md#pins).
+// (@huggingface/tokenizers, @huggingface/jinja) and never loads transformers.js (docs/runtime.md#tokenizer-library).
 // Needs dist/, which vitest's global setup (test/global-setup.ts) builds from the current sources.
 import { execFile } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
