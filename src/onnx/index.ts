@@ -1,6 +1,7 @@
 /**
  * `kvcdn/onnx`: produce `.kv` caches with onnxruntime-node and resume generation from them.
- * onnxruntime-node and @huggingface/transformers (tokenizer) are optional peers, loaded on first use.
+ * onnxruntime-node is an optional peer, loaded on first use; the tokenizer runs on @huggingface/tokenizers and
+ * @huggingface/jinja (docs/runtime.md#tokenizer-library).
  */
 export { VERSION } from "../version.js";
 export { importOnnxRuntime, type OnnxRuntime } from "../peers/import-onnxruntime.js";

@@ -44,7 +44,7 @@ export interface LoadModelOptions extends ReadModelFolderOptions {
  * q4f16, float32 otherwise), and caches are converted to them on load. External weights
  * (`model{suffix}.onnx_data`) next to the graph are picked up by onnxruntime.
  * @throws {ModelFolderError} for a missing file or a graph without the expected inputs/outputs.
- * @throws {MissingPeerError} when onnxruntime-node or @huggingface/transformers (tokenizer) is not installed.
+ * @throws {MissingPeerError} when onnxruntime-node is not installed.
  * @example
  * const model = await loadModel({ dir: "/models/Qwen3-0.6B-ONNX", dtype: "q4f16", modelId: "Qwen/Qwen3-0.6B" });
  * try { … } finally { await model.dispose(); }

@@ -4,6 +4,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from "node:pat
 import { ModelFolderError } from "../errors/compatibility-error.js";
 import { architectureDigest } from "./architecture-digest.js";
 import { externalDataFiles, type ExternalDataFile } from "./external-data-files.js";
+import { parseJsonObject } from "./parse-json-object.js";
 import { sha256File } from "../util/sha256-file.js";
 import { fingerprintDtype, isModelDtype, ONNX_FILE_SUFFIX, onnxFileForDtype, type ModelDtype } from "./model-dtype.js";
 import type { ModelFingerprint } from "./model-fingerprint.js";
@@ -218,19 +219,6 @@ async function isFile(path: string): Promise<boolean> {
 async function availableDtypes(dir: string): Promise<ModelDtype[]> {
   const files = new Set(await readdir(join(dir, "onnx")).catch(() => [] as string[]));
   return (Object.keys(ONNX_FILE_SUFFIX) as ModelDtype[]).filter((d) => files.has(basename(onnxFileForDtype(d))));
-}
-
-function parseJsonObject(bytes: Buffer, dir: string, file: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString("utf8"));
-  } catch (e) {
-    throw new ModelFolderError(`${file} in ${dir} is not valid JSON: ${(e as Error).message}`, dir, [], { cause: e });
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ModelFolderError(`${file} in ${dir} is not a JSON object`, dir);
-  }
-  return value as Record<string, unknown>;
 }
 
 function positiveInt(config: Record<string, unknown>, key: string, dir: string): number {
