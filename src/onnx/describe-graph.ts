@@ -18,6 +18,22 @@ export interface GraphIo {
   hasNumLogitsToKeep: boolean;
   /** Per layer: the past input names and the present output names. */
   layers: Array<{ pastKey: string; pastValue: string; presentKey: string; presentValue: string }>;
+  /**
+   * Whether each layer's past and present meet in one GroupQueryAttention node (the model builder's layout), so a
+   * forward pass can write the new positions into the past buffers themselves instead of a second, larger copy
+   * (docs/runtime.md#in-place-past). `false` for plain-op graphs and when not known.
+   */
+  pastInPlace: boolean;
+}
+
+/** The onnx-community names of `numLayers` layers' past inputs and present outputs. */
+export function kvNames(numLayers: number): GraphIo["layers"] {
+  return Array.from({ length: numLayers }, (_, i) => ({
+    pastKey: `past_key_values.${i}.key`,
+    pastValue: `past_key_values.${i}.value`,
+    presentKey: `present.${i}.key`,
+    presentValue: `present.${i}.value`,
+  }));
 }
 
 const KNOWN_INPUTS = new Set(["input_ids", "attention_mask", "position_ids", "num_logits_to_keep"]);
@@ -28,7 +44,12 @@ const KNOWN_INPUTS = new Set(["input_ids", "attention_mask", "position_ids", "nu
  * @throws {ModelFolderError} naming the missing or unsupported input/output.
  * @example describeGraph(session, 28, "/models/qwen3/onnx/model_q4f16.onnx").pastType // "float16"
  */
-export function describeGraph(session: InferenceSession, numLayers: number, onnxPath: string): GraphIo {
+export function describeGraph(
+  session: InferenceSession,
+  numLayers: number,
+  onnxPath: string,
+  options: { /** What `hasInPlaceKv` found in the graph file. @default false */ pastInPlace?: boolean } = {},
+): GraphIo {
   const inputs = new Map(session.inputMetadata.map((m) => [m.name, m]));
   const outputs = new Map(session.outputMetadata.map((m) => [m.name, m]));
   const fail = (what: string): never => {
@@ -45,15 +66,7 @@ export function describeGraph(session: InferenceSession, numLayers: number, onnx
     return meta.type;
   };
   for (const name of ["input_ids", "attention_mask"]) if (!inputs.has(name)) fail(`the graph has no ${name} input`);
-  const layers: GraphIo["layers"] = [];
-  for (let i = 0; i < numLayers; i++) {
-    layers.push({
-      pastKey: `past_key_values.${i}.key`,
-      pastValue: `past_key_values.${i}.value`,
-      presentKey: `present.${i}.key`,
-      presentValue: `present.${i}.value`,
-    });
-  }
+  const layers = kvNames(numLayers);
   const pastType = floatType(inputs.get("past_key_values.0.key"), "past_key_values.0.key input");
   const presentType = floatType(outputs.get("present.0.key"), "present.0.key output");
   for (const layer of layers) {
@@ -77,5 +90,6 @@ export function describeGraph(session: InferenceSession, numLayers: number, onnx
     hasPositionIds: inputs.has("position_ids"),
     hasNumLogitsToKeep: inputs.has("num_logits_to_keep"),
     layers,
+    pastInPlace: options.pastInPlace === true && pastType === presentType,
   };
 }

@@ -1,4 +1,5 @@
-import { open, type FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
+import { ProtoReader } from "./proto-reader.js";
 
 /** A file a graph's tensors keep their bytes in, and how far into it they reach. */
 export interface ExternalDataFile {
@@ -23,8 +24,6 @@ const ATTRIBUTE_GRAPHS = 11;
 const TENSOR_EXTERNAL_DATA = 13;
 const ENTRY_KEY = 1;
 const ENTRY_VALUE = 2;
-
-const WINDOW_BYTES = 1 << 20;
 
 /**
  * List the external data files an ONNX graph's tensors name (`external_data` `location` entries of initializers,
@@ -84,64 +83,5 @@ export async function externalDataFiles(onnxPath: string): Promise<ExternalDataF
     return [...found].map(([location, minBytes]) => ({ location, minBytes }));
   } finally {
     await handle.close();
-  }
-}
-
-/** Positioned protobuf reads through a 1 MiB window, so skipped fields cost nothing. */
-class ProtoReader {
-  private window = Buffer.alloc(0);
-  private windowStart = 0;
-
-  constructor(
-    private readonly handle: FileHandle,
-    readonly size: number,
-  ) {}
-
-  /** Call `visit` with every length-delimited field of the message in `[start, end)`; other wire types are skipped. */
-  async fields(start: number, end: number, visit: (field: number, start: number, end: number) => Promise<void>): Promise<void> {
-    let pos = start;
-    while (pos < end) {
-      const [tag, afterTag] = await this.varint(pos);
-      const field = Math.floor(tag / 8);
-      const wire = tag % 8;
-      if (field === 0) throw new SyntaxError(`field number 0 at byte ${pos}`);
-      if (wire === 0) pos = (await this.varint(afterTag))[1];
-      else if (wire === 1) pos = afterTag + 8;
-      else if (wire === 5) pos = afterTag + 4;
-      else if (wire === 2) {
-        const [length, body] = await this.varint(afterTag);
-        pos = body + length;
-        if (pos > end) throw new SyntaxError(`field ${field} at byte ${afterTag} runs past its message`);
-        await visit(field, body, pos);
-      } else throw new SyntaxError(`unsupported wire type ${wire} at byte ${pos}`);
-    }
-    if (pos !== end) throw new SyntaxError(`message ends inside a field at byte ${end}`);
-  }
-
-  async string(start: number, end: number): Promise<string> {
-    return (await this.bytes(start, end - start)).toString("utf8");
-  }
-
-  private async varint(pos: number): Promise<[number, number]> {
-    const bytes = await this.bytes(pos, Math.min(10, this.size - pos));
-    let value = 0;
-    for (let i = 0; i < bytes.length; i++) {
-      value += (bytes[i]! & 0x7f) * 2 ** (7 * i);
-      if ((bytes[i]! & 0x80) === 0) return [value, pos + i + 1];
-    }
-    throw new SyntaxError(`truncated varint at byte ${pos}`);
-  }
-
-  private async bytes(pos: number, length: number): Promise<Buffer> {
-    if (pos < 0 || pos + length > this.size) throw new SyntaxError(`read past the end of the file at byte ${pos}`);
-    if (pos < this.windowStart || pos + length > this.windowStart + this.window.length) {
-      const size = Math.min(Math.max(length, WINDOW_BYTES), this.size - pos);
-      const buffer = Buffer.alloc(size);
-      const { bytesRead } = await this.handle.read(buffer, 0, size, pos);
-      this.window = buffer.subarray(0, bytesRead);
-      this.windowStart = pos;
-      if (bytesRead < length) throw new SyntaxError(`short read at byte ${pos}`);
-    }
-    return this.window.subarray(pos - this.windowStart, pos - this.windowStart + length);
   }
 }

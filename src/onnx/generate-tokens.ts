@@ -4,9 +4,12 @@ import { runForward, runPrefill, type PastState } from "./run-forward.js";
 import { createSampler, type SamplingOptions } from "./sample-token.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
 
+/** Tokens a generation makes at most when `maxNewTokens` is not given. */
+export const DEFAULT_MAX_NEW_TOKENS = 32;
+
 /** Decoding options shared by every generation entry point. */
 export interface DecodeOptions {
-  /** Tokens to generate at most. @default 32 */
+  /** Tokens to generate at most. @default {@link DEFAULT_MAX_NEW_TOKENS} */
   maxNewTokens?: number;
   /** Sampling; leave out for greedy (argmax, ties to the lowest id, like kvcdn-cli). @default greedy */
   sampling?: SamplingOptions;
@@ -30,11 +33,14 @@ export interface DecodeOptions {
 /** Internal: the decode loop behind resume, prefix reuse and verify. */
 export async function* generateTokens(params: DecodeOptions & {
   model: OnnxModel;
-  /** Prepares the state to continue from (read, check, convert the cache); timed as `seedMs`. */
-  seed: () => Promise<{ past: PastState; inputIds: readonly number[] }>;
+  /**
+   * Prepares the state to continue from (read, check, convert the cache); timed as `seedMs`. `release` runs when
+   * the generation ends, however it ends.
+   */
+  seed: () => Promise<{ past: PastState; inputIds: readonly number[]; release?: () => void }>;
 }): AsyncGenerator<GeneratedToken, GenerationResult> {
   const { model, signal } = params;
-  const maxNewTokens = params.maxNewTokens ?? 32;
+  const maxNewTokens = params.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) {
     throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNewTokens}`);
   }
@@ -46,60 +52,64 @@ export async function* generateTokens(params: DecodeOptions & {
 
   const start = performance.now();
   throwIfAborted(signal, "generation");
-  const { past: seeded, inputIds } = await params.seed();
-  const seedMs = performance.now() - start;
-  let firstTokenMs = 0;
-  const result = (finishReason: GenerationResult["finishReason"], text: string): GenerationResult => ({
-    tokens,
-    text,
-    finishReason,
-    cachedTokens: seeded.length,
-    prefillTokens: inputIds.length,
-    timings: { seedMs, firstTokenMs, totalMs: performance.now() - start },
-  });
+  const { past: seeded, inputIds, release } = await params.seed();
+  try {
+    const seedMs = performance.now() - start;
+    let firstTokenMs = 0;
+    const result = (finishReason: GenerationResult["finishReason"], text: string): GenerationResult => ({
+      tokens,
+      text,
+      finishReason,
+      cachedTokens: seeded.length,
+      prefillTokens: inputIds.length,
+      timings: { seedMs, firstTokenMs, totalMs: performance.now() - start },
+    });
 
-  const tokens: number[] = [];
-  const textIds: number[] = [];
-  let emitted = 0;
-  let past = seeded;
-  let input = inputIds;
-  for (let step = 0; step < maxNewTokens; step++) {
-    throwIfAborted(signal, "generation");
-    const { logits, present } =
-      step === 0
-        ? await runPrefill({
-            model,
-            inputIds: input,
-            past,
-            ...(params.prefillChunkTokens !== undefined ? { chunkTokens: params.prefillChunkTokens } : {}),
-            ...(signal ? { signal } : {}),
-          })
-        : await runForward({ model, inputIds: input, past });
-    params.onLogits?.(logits, step);
-    const token = pick(logits);
-    if (step === 0) firstTokenMs = performance.now() - start;
-    tokens.push(token);
-    past = present;
-    input = [token];
+    const tokens: number[] = [];
+    const textIds: number[] = [];
+    let emitted = 0;
+    let past = seeded;
+    let input = inputIds;
+    for (let step = 0; step < maxNewTokens; step++) {
+      throwIfAborted(signal, "generation");
+      const { logits, present } =
+        step === 0
+          ? await runPrefill({
+              model,
+              inputIds: input,
+              past,
+              ...(params.prefillChunkTokens !== undefined ? { chunkTokens: params.prefillChunkTokens } : {}),
+              ...(signal ? { signal } : {}),
+            })
+          : await runForward({ model, inputIds: input, past });
+      params.onLogits?.(logits, step);
+      const token = pick(logits);
+      if (step === 0) firstTokenMs = performance.now() - start;
+      tokens.push(token);
+      past = present;
+      input = [token];
 
-    if (eos.has(token)) {
+      if (eos.has(token)) {
+        const full = decode(textIds);
+        yield { token, text: full.slice(emitted) };
+        return result("eos", full);
+      }
+      textIds.push(token);
       const full = decode(textIds);
-      yield { token, text: full.slice(emitted) };
-      return result("eos", full);
+      const stopAt = findStop(full, stops, emitted);
+      if (stopAt >= 0) {
+        yield { token, text: stopAt > emitted ? full.slice(emitted, stopAt) : "" };
+        return result("stop", full.slice(0, stopAt));
+      }
+      const end = step === maxNewTokens - 1 ? full.length : safeEnd(full, stops);
+      const text = end > emitted ? full.slice(emitted, end) : "";
+      emitted = Math.max(emitted, end);
+      yield { token, text };
     }
-    textIds.push(token);
-    const full = decode(textIds);
-    const stopAt = findStop(full, stops, emitted);
-    if (stopAt >= 0) {
-      yield { token, text: stopAt > emitted ? full.slice(emitted, stopAt) : "" };
-      return result("stop", full.slice(0, stopAt));
-    }
-    const end = step === maxNewTokens - 1 ? full.length : safeEnd(full, stops);
-    const text = end > emitted ? full.slice(emitted, end) : "";
-    emitted = Math.max(emitted, end);
-    yield { token, text };
+    return result("length", decode(textIds));
+  } finally {
+    release?.();
   }
-  return result("length", decode(textIds));
 }
 
 /** Earliest index of any stop string in `text`, searching only where a new match can start; -1 if none. */

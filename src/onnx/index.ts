@@ -38,7 +38,7 @@ export {
 } from "./check-compatibility.js";
 export { castForModel, kvToPast, pastToKv, kvDtypeFor } from "./cache-io.js";
 export { loadKvSource, type KvLoadOptions, type KvSource, type LoadedKv } from "./load-kv-source.js";
-export { prepareCache } from "./prepare-cache.js";
+export { prepareCache, type PrepareCacheOptions } from "./prepare-cache.js";
 export { PreparedCache } from "./prepared-cache.js";
 export type { ModelDescription } from "./model-description.js";
 export { isKvRef, type KvRef } from "./resolve-kv-ref.js";

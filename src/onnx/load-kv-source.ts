@@ -2,10 +2,12 @@ import { validateKvCache, type KvCache } from "../kv/kv-cache.js";
 import type { QuantizedKv } from "../kv/quantize.js";
 import { readKv } from "../kv/read-kv.js";
 import { readKvMetadata } from "../kv/read-kv-metadata.js";
+import { readKvInto } from "../kv/read-kv-into.js";
+import type { KvLayerTargets } from "../kv/kv-tensor-targets.js";
 import type { KvSidecar } from "../kv/sidecar.js";
 import { castForModel, kvDtypeFor } from "./cache-io.js";
 import { checkCompatibility, compatibilityOptions, type CompatibilityOptions } from "./check-compatibility.js";
-import { PreparedCache, preparedState } from "./prepared-cache.js";
+import { heldCache, PreparedCache, preparedState } from "./prepared-cache.js";
 import type { PastState } from "./run-forward.js";
 import type { ModelDescription } from "./model-description.js";
 import { fetchKvRef, isKvRef, type KvRef } from "./resolve-kv-ref.js";
@@ -28,7 +30,10 @@ export interface KvLoadOptions extends CompatibilityOptions {
 
 /** A cache checked against a model and converted to the model's past dtype. */
 export interface LoadedKv {
-  /** The cache, F32 or F16 as the session's past inputs want. */
+  /**
+   * The cache, F32 or F16 as the session's past inputs want. For a {@link PreparedCache} whose buffers have room, a
+   * copy made on first access.
+   */
   cache: KvCache<"F32" | "F16">;
   /** Its sidecar, or header metadata, or what the caller gave. */
   metadata: Partial<KvSidecar>;
@@ -57,8 +62,20 @@ export async function loadKvSource(
 ): Promise<LoadedKv> {
   if (kv instanceof PreparedCache) {
     const state = preparedState(kv, model);
+    const handle = kv;
+    let cache = state.cache;
     // What its fingerprint left unchecked was reported when it was prepared.
-    return { cache: state.cache, metadata: kv.metadata, numTokens: kv.numTokens, tokens: kv.tokens, past: state.past, unchecked: [] };
+    return {
+      // Buffers with room are copied out as plain arrays only for a caller that asks (not the session's own runs).
+      get cache() {
+        return (cache ??= heldCache(handle));
+      },
+      metadata: kv.metadata,
+      numTokens: kv.numTokens,
+      tokens: kv.tokens,
+      past: state.past,
+      unchecked: [],
+    };
   }
   const compat = compatibilityOptions(options);
   // The blob comes with a verification record, so readKv below does not hash it again.
@@ -86,6 +103,44 @@ export async function loadKvSource(
   }
   const info = validateKvCache(cache);
   checkCompatibility({ model, cache: info, ...compat }); // the metadata was checked above
-  const tokens = Array.isArray(metadata.tokens) && metadata.tokens.length === info.numTokens ? metadata.tokens : undefined;
+  const tokens = recordedTokens(metadata, info.numTokens);
   return { cache, metadata, numTokens: info.numTokens, tokens, unchecked };
+}
+
+/**
+ * Internal: open a `.kv` file (or a reference, fetched through the cache directory) for a model like
+ * {@link loadKvSource}, with the same checks in the same order, but read the tensors, in the model's past dtype,
+ * straight into the buffers `allocate` returns for the cache's size (`[1, kv_heads, capacity, head_dim]`, with room
+ * after the cache's positions): the file is never held whole. On an error the buffers hold unverified bytes.
+ * @throws {CompatibilityError} before `allocate` runs when the metadata or the tensor dimensions do not fit the model.
+ */
+export async function loadKvFileInto(
+  model: ModelDescription,
+  kv: string | KvRef,
+  options: KvLoadOptions & { signal?: AbortSignal },
+  allocate: (info: { numTokens: number; tokens: number[] | undefined }) => Promise<Array<KvLayerTargets<"F32" | "F16">>>,
+): Promise<Omit<LoadedKv, "cache" | "past">> {
+  const compat = compatibilityOptions(options);
+  const path = isKvRef(kv) ? await fetchKvRef(kv, options.signal) : kv;
+  // Header and sidecar only: an incompatible file fails before its tensors are read.
+  const fileMetadata = await readKvMetadata(path);
+  const { unchecked } = checkCompatibility({ model, metadata: fileMetadata, ...compat });
+  let tokens: number[] | undefined;
+  let numTokens = 0;
+  const read = await readKvInto(path, {
+    dtype: kvDtypeFor(model.pastType),
+    allocate: async (layout) => {
+      checkCompatibility({ model, cache: layout, ...compat });
+      numTokens = layout.numTokens;
+      return allocate({ numTokens, tokens: (tokens = recordedTokens(fileMetadata, numTokens)) });
+    },
+    ...(options.verifySha256 !== undefined ? { verifySha256: options.verifySha256 } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { metadata: read.metadata, numTokens, tokens, unchecked };
+}
+
+/** The cached ids a sidecar records, when they match the tensors' positions. */
+function recordedTokens(metadata: Partial<KvSidecar>, numTokens: number): number[] | undefined {
+  return Array.isArray(metadata.tokens) && metadata.tokens.length === numTokens ? metadata.tokens : undefined;
 }

@@ -1,5 +1,6 @@
 import type { InferenceSession } from "onnxruntime-node";
-import { describeGraph, type GraphIo } from "./describe-graph.js";
+import { describeGraph, kvNames, type GraphIo } from "./describe-graph.js";
+import { hasInPlaceKv } from "./in-place-kv.js";
 import { runForward, type PastState } from "./run-forward.js";
 import { importOnnxRuntime } from "../peers/import-onnxruntime.js";
 import { loadTokenizer, type Tokenizer } from "./load-tokenizer.js";
@@ -53,13 +54,14 @@ export async function loadModel(options: LoadModelOptions): Promise<OnnxModel> {
   const info = await readModelFolder(options);
   const ort = await importOnnxRuntime();
   const tokenizer = await loadTokenizer({ dir: info.dir });
-  const session = await ort.InferenceSession.create(info.onnxPath, {
-    ...options.sessionOptions,
-    executionProviders: ["cpu"],
-  });
+  // The graph walk only reads node records (a few ms of I/O), beside the session's load.
+  const [session, pastInPlace] = await Promise.all([
+    ort.InferenceSession.create(info.onnxPath, { ...options.sessionOptions, executionProviders: ["cpu"] }),
+    hasInPlaceKv(info.onnxPath, kvNames(info.numLayers)),
+  ]);
   let model: OnnxModel;
   try {
-    const io = describeGraph(session, info.numLayers, info.onnxPath);
+    const io = describeGraph(session, info.numLayers, info.onnxPath, { pastInPlace });
     model = { ...info, session, tokenizer, io, pastType: io.pastType, dispose: () => session.release() };
     if (options.warmup !== undefined && options.warmup !== false) await warmUp(model, options.warmup === true ? {} : options.warmup);
   } catch (e) {

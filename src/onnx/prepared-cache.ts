@@ -10,8 +10,13 @@ import type { PastState } from "./run-forward.js";
 /** Internal: what a handle holds. */
 export interface PreparedState {
   model: OnnxModel;
-  cache: KvCache<"F32" | "F16">;
+  /** The cache as arrays; absent when the tensors have room (`past.capacity`), which a plain cache cannot describe. */
+  cache: KvCache<"F32" | "F16"> | undefined;
   past: PastState;
+  /** A generation is writing into the room of `past` (see {@link leasePrepared}). */
+  leased?: boolean;
+  /** `dispose()` ran during a lease: the tensors are released when it ends. */
+  disposeOnRelease?: boolean;
 }
 
 // Held outside the object so that nothing but this module reaches the tensors (and a disposed handle holds nothing).
@@ -46,8 +51,8 @@ export class PreparedCache {
     this.numTokens = info.numTokens;
     this.tokens = info.tokens;
     this.metadata = info.metadata;
-    this.dtype = state.cache.dtype;
-    this.byteLength = state.cache.layers.reduce((n, l) => n + l.key.data.byteLength + l.value.data.byteLength, 0);
+    this.dtype = state.model.io.pastType === "float16" ? "F16" : "F32";
+    this.byteLength = Object.values(state.past.tensors).reduce((n, t) => n + (t.data as Uint16Array | Float32Array).byteLength, 0);
     this.modelId = state.model.modelId;
   }
 
@@ -61,13 +66,61 @@ export class PreparedCache {
     const state = states.get(this);
     if (!state) return;
     states.delete(this);
-    for (const t of Object.values(state.past.tensors)) (t as Tensor & { dispose?: () => void }).dispose?.();
+    if (state.leased) state.disposeOnRelease = true;
+    else releaseTensors(state);
   }
 }
 
-/** Internal: the cache a live handle holds (for runtimes other than the session it was prepared for). */
+function releaseTensors(state: PreparedState): void {
+  for (const t of Object.values(state.past.tensors)) (t as Tensor & { dispose?: () => void }).dispose?.();
+}
+
+/**
+ * Internal: let one generation that continues from the handle's last position write into the room of its own
+ * buffers (graphs that write their past in place), when no other generation is and the room holds `capacity`
+ * positions. The cache's positions are never written, so the next generation sees the same cache. `undefined` when
+ * the buffers are busy or too small: the caller then copies them.
+ */
+export function leasePrepared(handle: PreparedCache, model: ModelDescription, capacity: number): { past: PastState; release: () => void } | undefined {
+  const state = preparedState(handle, model);
+  if (state.leased || state.past.capacity === undefined || state.past.capacity < capacity) return undefined;
+  state.leased = true;
+  let released = false;
+  return {
+    past: state.past,
+    release: () => {
+      if (released) return;
+      released = true;
+      state.leased = false;
+      if (state.disposeOnRelease) releaseTensors(state);
+    },
+  };
+}
+
+/**
+ * Internal: the cache a live handle holds, as plain arrays (for runtimes other than the session it was prepared
+ * for). A handle whose buffers have room is copied out (its positions only).
+ */
 export function heldCache(handle: PreparedCache): KvCache<"F32" | "F16"> {
-  return liveState(handle).cache;
+  const state = liveState(handle);
+  return state.cache ?? compactPast(state);
+}
+
+function compactPast(state: PreparedState): KvCache<"F32" | "F16"> {
+  const { model, past } = state;
+  const dtype = model.io.pastType === "float16" ? "F16" : "F32";
+  const n = past.length;
+  const cut = (t: Tensor) => {
+    const [, heads, stride, dim] = t.dims as [number, number, number, number];
+    const src = t.data as Float32Array;
+    const out = new (src.constructor as Float32ArrayConstructor)(heads * n * dim);
+    for (let h = 0; h < heads; h++) out.set(src.subarray(h * stride * dim, h * stride * dim + n * dim), h * n * dim);
+    return { dtype, shape: [1, heads, n, dim] as [number, number, number, number], data: out };
+  };
+  return {
+    dtype,
+    layers: model.io.layers.map((names) => ({ key: cut(past.tensors[names.pastKey]!), value: cut(past.tensors[names.pastValue]!) })),
+  } as KvCache<"F32" | "F16">;
 }
 
 function liveState(handle: PreparedCache): PreparedState {
@@ -96,10 +149,10 @@ export function preparedState(handle: PreparedCache, model: ModelDescription): P
         `${model.pastType}; prepare it again for this model with prepareCache(model, source)`,
     );
   }
-  const first = state.cache.layers[0]!.key.shape;
+  const first = state.past.tensors[state.model.io.layers[0]!.pastKey]!.dims;
   checkCompatibility({
     model,
-    cache: { numLayers: state.cache.layers.length, numKvHeads: first[1], headDim: first[3] },
+    cache: { numLayers: state.model.io.layers.length, numKvHeads: first[1]!, headDim: first[3]! },
     // The handle was checked against its own model: this one must be the same model.
     metadata: { model_name: state.model.modelId, fingerprint: state.model.fingerprint },
   });

@@ -1,8 +1,8 @@
 import { CacheInputError } from "../errors/compatibility-error.js";
-import { kvToPast } from "./cache-io.js";
-import { generateTokens, type DecodeOptions } from "./generate-tokens.js";
+import { DEFAULT_MAX_NEW_TOKENS, generateTokens, type DecodeOptions } from "./generate-tokens.js";
 import { GenerationStream } from "./generation-stream.js";
-import { loadKvSource, type KvLoadOptions, type KvSource } from "./load-kv-source.js";
+import type { KvLoadOptions, KvSource } from "./load-kv-source.js";
+import { openPast } from "./open-past.js";
 import type { OnnxModel } from "./load-model.js";
 import { checkIds } from "./produce-cache.js";
 
@@ -38,20 +38,23 @@ export function resumeFromCache(options: ResumeFromCacheOptions): GenerationStre
     generateTokens({
       ...options,
       seed: async () => {
-        const loaded = await loadKvSource(model, options.kv, options);
         const questionTokens =
           options.questionTokens !== undefined
             ? checkIds(options.questionTokens, model.vocabSize)
             : model.tokenizer.encode(options.question ?? "", { addSpecialTokens: false });
-        if (questionTokens.length === 0) {
-          throw new CacheInputError(
-            "the question has no tokens: at least one token must be run after the cache to get a next token; give a " +
-              "question, or continue the context itself with resumeFromPrefix({ promptTokens: <the cache's tokens> })",
-            { code: "empty_prompt" },
-          );
-        }
-        options.onSeeded?.({ cachedTokens: loaded.numTokens, questionTokens });
-        return { past: loaded.past ?? (await kvToPast(model, loaded.cache)), inputIds: questionTokens };
+        // Checked once the cache is known to fit (a wrong cache is the first thing to report), before its tensors are read.
+        const opened = await openPast(model, options.kv, options, ({ numTokens }) => {
+          if (questionTokens.length === 0) {
+            throw new CacheInputError(
+              "the question has no tokens: at least one token must be run after the cache to get a next token; give a " +
+                "question, or continue the context itself with resumeFromPrefix({ promptTokens: <the cache's tokens> })",
+              { code: "empty_prompt" },
+            );
+          }
+          return { keep: numTokens, reach: numTokens + questionTokens.length + Math.max(0, (options.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS) - 1) };
+        });
+        options.onSeeded?.({ cachedTokens: opened.numTokens, questionTokens });
+        return { past: opened.past, inputIds: questionTokens, release: opened.release };
       },
     }),
   );

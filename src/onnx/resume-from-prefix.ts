@@ -1,14 +1,12 @@
 import { CacheInputError } from "../errors/compatibility-error.js";
-import { sliceTokens } from "../kv/kv-cache.js";
-import { kvToPast } from "./cache-io.js";
-import { generateTokens, type DecodeOptions } from "./generate-tokens.js";
+import { DEFAULT_MAX_NEW_TOKENS, generateTokens, type DecodeOptions } from "./generate-tokens.js";
 import { GenerationStream } from "./generation-stream.js";
-import { loadKvSource, type KvLoadOptions, type KvSource } from "./load-kv-source.js";
+import type { KvLoadOptions, KvSource } from "./load-kv-source.js";
+import { openPast } from "./open-past.js";
 import type { OnnxModel } from "./load-model.js";
 import type { ChatMessage, ChatTemplateOptions } from "./load-tokenizer.js";
 import { reusablePrefix } from "./longest-common-prefix.js";
 import { checkIds } from "./produce-cache.js";
-import { emptyPast } from "./run-forward.js";
 
 /** Options of {@link resumeFromPrefix}: give the whole new prompt as `prompt` (text) or `promptTokens` (ids). */
 export interface ResumeFromPrefixOptions extends DecodeOptions, KvLoadOptions {
@@ -44,14 +42,6 @@ export function resumeFromPrefix(options: ResumeFromPrefixOptions): GenerationSt
     generateTokens({
       ...options,
       seed: async () => {
-        const loaded = await loadKvSource(model, options.kv, options);
-        if (loaded.tokens === undefined) {
-          throw new CacheInputError(
-            "the cache records no tokens (its .kv.json has no `tokens`), so its prefix cannot be matched; re-produce " +
-              "it with kvcdn generate (which records them) or pass { cache, metadata: { tokens } }",
-            { code: "no_tokens" },
-          );
-        }
         const promptTokens =
           options.promptTokens !== undefined
             ? checkIds(options.promptTokens, model.vocabSize)
@@ -61,18 +51,24 @@ export function resumeFromPrefix(options: ResumeFromPrefixOptions): GenerationSt
                   { addSpecialTokens: false },
                 )
               : model.tokenizer.encode(options.prompt ?? "", { addSpecialTokens: true });
-        if (promptTokens.length === 0) {
-          throw new CacheInputError("the prompt has no tokens; give a non-empty prompt", { code: "empty_prompt" });
-        }
-        const p = reusablePrefix(loaded.tokens, promptTokens);
-        options.onPrefix?.({ prefixTokens: p, promptTokens: promptTokens.length, cachedTokens: loaded.numTokens });
-        const past =
-          p === 0
-            ? await emptyPast(model)
-            : p === loaded.numTokens
-              ? (loaded.past ?? (await kvToPast(model, loaded.cache)))
-              : await kvToPast(model, sliceTokens(loaded.cache, p));
-        return { past, inputIds: promptTokens.slice(p) };
+        const maxNewTokens = options.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+        let p = 0;
+        const opened = await openPast(model, options.kv, options, ({ numTokens, tokens }) => {
+          if (tokens === undefined) {
+            throw new CacheInputError(
+              "the cache records no tokens (its .kv.json has no `tokens`), so its prefix cannot be matched; re-produce " +
+                "it with kvcdn generate (which records them) or pass { cache, metadata: { tokens } }",
+              { code: "no_tokens" },
+            );
+          }
+          if (promptTokens.length === 0) {
+            throw new CacheInputError("the prompt has no tokens; give a non-empty prompt", { code: "empty_prompt" });
+          }
+          p = reusablePrefix(tokens, promptTokens);
+          options.onPrefix?.({ prefixTokens: p, promptTokens: promptTokens.length, cachedTokens: numTokens });
+          return { keep: p, reach: promptTokens.length + Math.max(0, maxNewTokens - 1) };
+        });
+        return { past: opened.past, inputIds: promptTokens.slice(p), release: opened.release };
       },
     }),
   );

@@ -3,6 +3,7 @@ import { importOnnxRuntime } from "../peers/import-onnxruntime.js";
 import type { OnnxModel } from "./load-model.js";
 import { f16ToF32 } from "../kv/float16.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
+import { copyRoomyPast } from "./past-buffers.js";
 
 /**
  * Longest piece of a prompt run in one forward pass. onnx-community graphs return logits for every input position
@@ -17,13 +18,22 @@ export interface PastState {
   length: number;
   /** onnxruntime tensors by input name (`past_key_values.{i}.key|value`), of the session's past type. */
   tensors: Record<string, Tensor>;
+  /**
+   * Set when the tensors have room: dim 2 is `capacity` (≥ `length`) and the forward pass writes its new positions
+   * into them (graphs where `model.io.pastInPlace` holds; docs/runtime.md#in-place-past). Positions before `length`
+   * are never written, so a state stays valid after a pass continues from it.
+   */
+  capacity?: number;
 }
 
 /** What one forward pass returns. */
 export interface ForwardResult {
   /** Logits of the last input position, as float32 (converted when the graph emits float16). */
   logits: Float32Array;
-  /** The state after the pass (`present.*` renamed to `past_key_values.*`): `past.length + inputIds.length` positions. */
+  /**
+   * The state after the pass (`present.*` renamed to `past_key_values.*`): `past.length + inputIds.length` positions.
+   * For a past with room, the same buffers (or larger ones, when the room ran out).
+   */
   present: PastState;
 }
 
@@ -69,14 +79,15 @@ export async function runForward(params: {
     ids[i] = BigInt(inputIds[i]!);
     positions[i] = BigInt(past.length + i);
   }
+  const state = past.capacity !== undefined && past.capacity < total ? await growRoom(model, past, total) : past;
   const feeds: Record<string, Tensor> = {
-    ...past.tensors,
+    ...state.tensors,
     input_ids: new ort.Tensor("int64", ids, [1, n]),
     attention_mask: new ort.Tensor("int64", new BigInt64Array(total).fill(1n), [1, total]),
   };
   if (model.io.hasPositionIds) feeds["position_ids"] = new ort.Tensor("int64", positions, [1, n]);
   if (model.io.hasNumLogitsToKeep) feeds["num_logits_to_keep"] = new ort.Tensor("int64", new BigInt64Array([1n]), []);
-  const out = await model.session.run(feeds);
+  const out = state.capacity === undefined ? await model.session.run(feeds) : await runInPlace(model, feeds, state.tensors);
 
   const logitsTensor = out["logits"]!;
   const vocab = logitsTensor.dims[logitsTensor.dims.length - 1]!;
@@ -84,13 +95,41 @@ export async function runForward(params: {
   const last = (logitsTensor.data as Float32Array | Uint16Array).subarray((rows - 1) * vocab, rows * vocab);
   const logits = last instanceof Float32Array ? Float32Array.from(last) : f16ToF32(last);
 
+  logitsTensor.dispose();
+  if (state.capacity !== undefined) return { logits, present: { length: total, capacity: state.capacity, tensors: state.tensors } };
   const tensors: Record<string, Tensor> = {};
   for (const layer of model.io.layers) {
     tensors[layer.pastKey] = out[layer.presentKey]!;
     tensors[layer.pastValue] = out[layer.presentValue]!;
   }
-  logitsTensor.dispose();
   return { logits, present: { length: total, tensors } };
+}
+
+/**
+ * Run with every `present.*` output bound to its past input's buffer: GroupQueryAttention then writes the new
+ * positions in place. onnxruntime-node 1.30 hands bound outputs back as copies; they are dropped at once (the
+ * buffers themselves hold the result).
+ */
+async function runInPlace(model: OnnxModel, feeds: Record<string, Tensor>, past: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  if (!model.io.pastInPlace) throw new TypeError(`${model.onnxPath}: this graph cannot write its past in place; give a past without capacity`);
+  const fetches: Record<string, Tensor | null> = { logits: null };
+  for (const layer of model.io.layers) {
+    fetches[layer.presentKey] = past[layer.pastKey]!;
+    fetches[layer.presentValue] = past[layer.pastValue]!;
+  }
+  const out = await model.session.run(feeds, fetches as Record<string, Tensor>);
+  for (const layer of model.io.layers) {
+    for (const [output, input] of [[layer.presentKey, layer.pastKey], [layer.presentValue, layer.pastValue]] as const) {
+      const returned = out[output];
+      if (returned !== undefined && returned !== past[input] && returned.data !== past[input]!.data) returned.dispose();
+    }
+  }
+  return out;
+}
+
+/** Room ran out: move the cache into buffers with room for `total` positions and about 25% more. */
+async function growRoom(model: OnnxModel, past: PastState, total: number): Promise<PastState> {
+  return copyRoomyPast(model, past, past.length, total + Math.max(64, Math.ceil(total / 4)));
 }
 
 /**
