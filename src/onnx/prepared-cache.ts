@@ -28,8 +28,10 @@ const states = new WeakMap<PreparedCache, PreparedState>();
  * question's feeds. Made by {@link prepareCache}.
  *
  * Memory: it holds {@link PreparedCache.byteLength} bytes (the cache in the session's dtype: F16 for fp16/q4f16
- * graphs, F32 — twice an F16 file — for fp32 ones) until {@link PreparedCache.dispose}. Each resume from it
- * allocates the forward pass's own outputs on top (about the same size again, released with the generation).
+ * graphs, F32 — twice an F16 file — for fp32 ones; on graphs that write their past in place, plus `reserveTokens`
+ * positions of room) until {@link PreparedCache.dispose}. Each resume from it allocates the forward pass's outputs
+ * on top (about the same size again, released with the generation); on in-place graphs one resume at a time runs in
+ * the handle's own buffers, and a concurrent one first copies them (docs/runtime.md#in-place-past).
  */
 export class PreparedCache {
   /** Cached positions (the question runs at `numTokens …`). */
