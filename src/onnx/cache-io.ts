@@ -54,14 +54,19 @@ export async function kvToPast(model: OnnxModel, cache: KvCache<"F32" | "F16">):
 
 /**
  * Turn a forward pass's state back into a {@link KvCache} (F32 for float32 graphs, F16 for float16 ones), sharing
- * the onnxruntime output arrays.
+ * the onnxruntime output arrays (a state with room is copied out, its `length` positions only).
  * @example const { present } = await runPrefill({ model, inputIds, past: await emptyPast(model) }); pastToKv(model, present);
  */
 export function pastToKv(model: OnnxModel, past: PastState): KvCache {
   const dtype: KvDtype = kvDtypeFor(model.io.presentType);
   const tensor = (t: Tensor): KvTensor => {
-    const [b, h, n, d] = t.dims;
-    return { dtype, shape: [b!, h!, n!, d!], data: t.data as Float32Array & Uint16Array };
+    const [b, h, n, d] = t.dims as [number, number, number, number];
+    const data = t.data as Float32Array;
+    if (past.capacity === undefined || n === past.length) return { dtype, shape: [b, h, n, d], data: data as Float32Array & Uint16Array };
+    // Buffers with room: copy out the `length` positions of each head.
+    const out = new (data.constructor as Float32ArrayConstructor)(h * past.length * d);
+    for (let i = 0; i < h; i++) out.set(data.subarray(i * n * d, i * n * d + past.length * d), i * past.length * d);
+    return { dtype, shape: [b, h, past.length, d], data: out as Float32Array & Uint16Array };
   };
   const cache: KvCache = {
     dtype,

@@ -1,6 +1,7 @@
 import type { InferenceSession } from "onnxruntime-node";
 import { describeGraph, kvNames, type GraphIo } from "./describe-graph.js";
 import { hasInPlaceKv } from "./in-place-kv.js";
+import { dropSpareRoomyPast } from "./past-buffers.js";
 import { runForward, type PastState } from "./run-forward.js";
 import { importOnnxRuntime } from "../peers/import-onnxruntime.js";
 import { loadTokenizer, type Tokenizer } from "./load-tokenizer.js";
@@ -62,7 +63,11 @@ export async function loadModel(options: LoadModelOptions): Promise<OnnxModel> {
   let model: OnnxModel;
   try {
     const io = describeGraph(session, info.numLayers, info.onnxPath, { pastInPlace });
-    model = { ...info, session, tokenizer, io, pastType: io.pastType, dispose: () => session.release() };
+    const dispose = (): Promise<void> => {
+      dropSpareRoomyPast({ session });
+      return session.release();
+    };
+    model = { ...info, session, tokenizer, io, pastType: io.pastType, dispose };
     if (options.warmup !== undefined && options.warmup !== false) await warmUp(model, options.warmup === true ? {} : options.warmup);
   } catch (e) {
     await session.release();

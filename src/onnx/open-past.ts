@@ -3,7 +3,7 @@ import { kvToPast } from "./cache-io.js";
 import { isKvRef } from "./resolve-kv-ref.js";
 import { loadKvFileInto, loadKvSource, type KvLoadOptions, type KvSource, type LoadedKv } from "./load-kv-source.js";
 import type { OnnxModel } from "./load-model.js";
-import { allocateRoomyPast, copyRoomyPast, pastTargets, roomyPastFromCache, type RoomyPast } from "./past-buffers.js";
+import { allocateRoomyPast, copyRoomyPast, pastTargets, recycleRoomyPast, roomyPastFromCache, type RoomyPast } from "./past-buffers.js";
 import { leasePrepared, PreparedCache } from "./prepared-cache.js";
 import { emptyPast, type PastState } from "./run-forward.js";
 
@@ -53,11 +53,15 @@ export async function openPast(
     let wanted: PastPlan | undefined;
     const loaded = await loadKvFileInto(model, kv, options, async (info) => {
       wanted = checkedPlan(plan(info), info.numTokens);
-      roomy = await allocateRoomyPast(model, Math.max(wanted.reach, info.numTokens, 1));
+      roomy = await allocateRoomyPast(model, Math.max(wanted.reach, info.numTokens, 1), { reuse: true });
       return pastTargets(model, roomy);
+    }).catch((e: unknown) => {
+      if (roomy) recycleRoomyPast(model, roomy);
+      throw e;
     });
     const keep = wanted!.keep;
-    return { ...loaded, past: keep === 0 ? await emptyPast(model) : { ...roomy!, length: keep }, release: noop };
+    if (keep === 0) recycleRoomyPast(model, roomy!);
+    return { ...loaded, past: keep === 0 ? await emptyPast(model) : { ...roomy!, length: keep }, release: keep === 0 ? noop : recycle(model, roomy!) };
   }
   const loaded = await loadKvSource(model, kv, options);
   const { keep, reach } = checkedPlan(plan(loaded), loaded.numTokens);
@@ -65,9 +69,21 @@ export async function openPast(
   if (kv instanceof PreparedCache) {
     const lease = keep === loaded.numTokens ? leasePrepared(kv, model, reach) : undefined;
     if (lease) return { ...about(loaded), past: lease.past, release: lease.release };
-    return { ...about(loaded), past: await copyRoomyPast(model, loaded.past!, keep, reach), release: noop };
+    const copy = await copyRoomyPast(model, loaded.past!, keep, reach);
+    return { ...about(loaded), past: copy, release: recycle(model, copy) };
   }
-  return { ...about(loaded), past: await roomyPastFromCache(model, loaded.cache, keep, reach), release: noop };
+  const copy = await roomyPastFromCache(model, loaded.cache, keep, reach);
+  return { ...about(loaded), past: copy, release: recycle(model, copy) };
+}
+
+/** A generation's own buffers go back to the session when it ends, for the next one to reuse. */
+function recycle(model: OnnxModel, past: RoomyPast): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    recycleRoomyPast(model, past);
+  };
 }
 
 /** The description of a loaded cache, without touching its arrays (a prepared cache's `cache` copies on access). */
