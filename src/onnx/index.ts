@@ -10,6 +10,7 @@ export { type ModelFingerprint, FINGERPRINT_FIELDS } from "./model-fingerprint.j
 export { readModelFolder, type ModelInfo, type ReadModelFolderOptions } from "./read-model-folder.js";
 export { loadTokenizer, type Tokenizer, type ChatMessage, type ChatTemplateOptions } from "./load-tokenizer.js";
 export { loadModel, type LoadModelOptions, type OnnxModel } from "./load-model.js";
+export { MODEL_MALLOC_TUNABLES, mallocTuning, type MallocTuning } from "./malloc-tunables.js";
 export { describeGraph, type GraphIo, type KvTensorType } from "./describe-graph.js";
 export {
   runForward,

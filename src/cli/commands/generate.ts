@@ -12,6 +12,7 @@ import {
   type ModelDtype,
   type OnnxModel,
 } from "../../onnx/index.js";
+import { mallocTuning } from "../../onnx/malloc-tunables.js";
 import { produceCache } from "../../onnx/produce-cache.js";
 import { cliRunOf, stderrOf, stdoutOf, type TextSink } from "../cli-io.js";
 
@@ -22,6 +23,7 @@ export interface ModelFlags {
   modelId?: string;
   json?: boolean;
   quiet?: boolean;
+  debug?: boolean;
 }
 
 /** Add `--model DIR`, `--dtype` and `--model-id` to a command. */
@@ -77,8 +79,9 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
-/** Load the model a command's flags name. */
+/** Load the model a command's flags name (with `--debug`, say how the process's C allocator is set). */
 export function loadModelFromFlags(flags: ModelFlags): Promise<OnnxModel> {
+  if (flags.debug === true) process.stderr.write(`kvcdn: debug: C allocator: ${mallocTuning()} (docs/runtime.md#memory-allocator)\n`);
   return loadModel({
     dir: flags.model,
     ...(flags.dtype ? { dtype: flags.dtype } : {}),
