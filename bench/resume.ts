@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { REPO_ROOT, runWorker } from "./lib/run-worker.js";
 import { checkTarget, fmt, fmtBytes } from "./lib/stats.js";
 import type { BenchContext, BenchMode, BenchModule, SectionResult, Stat, TableRow, TargetCheck } from "./lib/types.js";
-import type { FixtureSpec, ResumeWorkerOptions, RssPath, RssResult } from "./workers/resume-worker.js";
+import { MODEL_MALLOC_TUNABLES } from "../src/onnx/malloc-tunables.js";
+import type { AllocatorResult, FixtureSpec, ResumeWorkerOptions, RssPath, RssResult } from "./workers/resume-worker.js";
 
 type Plan = Omit<ResumeWorkerOptions, "dir">;
 
@@ -31,11 +32,11 @@ const ALL_RSS: RssPath[] = ["file", "prepared", "bare", "prefill"];
 /** Models, lengths and repetitions per mode. */
 export const RESUME_PLAN: Record<BenchMode, Plan[]> = {
   full: [
-    { ...HEADLINE, lengths: [512, 1024, 2048, 4096, 8192], prefillReps: [3, 3, 2, 1, 1], cachedReps: 5, coldReps: 3, questionTokens: QUESTION_TOKENS, rssPaths: ALL_RSS, budgetS: 1500 },
+    { ...HEADLINE, lengths: [512, 1024, 2048, 4096, 8192], prefillReps: [3, 3, 2, 1, 1], cachedReps: 5, coldReps: 3, questionTokens: QUESTION_TOKENS, rssPaths: ALL_RSS, budgetS: 1500, allocatorAt: [4096] },
     { ...PLAIN_FP32, lengths: [512, 1024, 2048, 4096], prefillReps: [2, 2, 1, 1], cachedReps: 5, coldReps: 2, questionTokens: QUESTION_TOKENS, rssPaths: ALL_RSS, budgetS: 900 },
   ],
   quick: [
-    { ...HEADLINE, lengths: [512, 1024], prefillReps: [1], cachedReps: 3, coldReps: 1, questionTokens: QUESTION_TOKENS, rssPaths: ALL_RSS, budgetS: 300 },
+    { ...HEADLINE, lengths: [512, 1024], prefillReps: [1], cachedReps: 3, coldReps: 1, questionTokens: QUESTION_TOKENS, rssPaths: ALL_RSS, budgetS: 300, allocatorAt: [1024] },
     { ...PLAIN_FP32, lengths: [512], prefillReps: [1], cachedReps: 3, coldReps: 1, questionTokens: QUESTION_TOKENS, rssPaths: [], budgetS: 200 },
   ],
   // Smoke keeps one RSS child (the file path) so the measurement itself is exercised, in seconds.
@@ -43,6 +44,7 @@ export const RESUME_PLAN: Record<BenchMode, Plan[]> = {
 };
 
 type RssLine = RssResult | { type: "rss"; path: RssPath; error: string };
+type AllocatorLine = AllocatorResult | { type: "allocator"; tuning: string; error: string };
 
 /** One measured length, as the worker reports it. */
 export interface LengthResult {
@@ -67,6 +69,8 @@ export interface LengthResult {
   /** The warm file path step by step: readKv, dtype conversion, seeding, the forward. */
   phases: Record<"readKv" | "convert" | "seed" | "forward", Stat>;
   rss: RssLine[];
+  /** The cached paths and the floor in fresh processes under glibc's default and kvcdn's malloc thresholds. */
+  allocator?: AllocatorLine[];
   firstTokenAgrees: boolean;
   /** 1-minute load average when the length started and ended. */
   loadAverage: [number, number];
@@ -191,6 +195,9 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
       args: [JSON.stringify({ ...plan, dir, ...(deadlineMs !== undefined ? { deadlineMs } : {}) } satisfies ResumeWorkerOptions)],
       // A collection before each timed run (untimed), so no path pays for freeing the previous one's outputs.
       nodeArgs: ["--expose-gc"],
+      // The C allocator as the CLI's model commands run it (docs/runtime.md#memory-allocator); the allocator table
+      // measures glibc's defaults beside it.
+      env: { GLIBC_TUNABLES: MODEL_MALLOC_TUNABLES },
       // The budget stops new lengths; this cap also ends one that runs far over its prediction.
       timeoutMs: Math.min((plan.budgetS * 1.5 + 600) * 1000, deadlineMs === undefined ? Infinity : deadlineMs - Date.now() + 300_000),
       onStderr: (text) => {
@@ -276,6 +283,23 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
       };
     });
     if (phaseRows.length) tables.push({ caption: `${m.label}: where the warm file path goes (medians)`, rows: phaseRows });
+
+    const allocatorRows: TableRow[] = m.lengths.flatMap((r) =>
+      (r.allocator ?? []).map((a): TableRow =>
+        "error" in a
+          ? { tokens: String(r.tokens), "malloc thresholds": a.tuning, failed: a.error.slice(0, 200) }
+          : {
+              tokens: String(r.tokens),
+              "malloc thresholds": `${a.tuning === "tuned" ? "kvcdn's (GLIBC_TUNABLES)" : "glibc defaults"}, seen as ${a.seen}`,
+              "bare ORT run": ms(a.bare.median),
+              prepared: ms(a.prepared.median),
+              "file, warm": ms(a.fileWarm.median),
+              "fs.readFile": ms(a.readFile.median),
+              "system CPU per run: bare / prepared / file / read": [a.systemS.bare, a.systemS.prepared, a.systemS.fileWarm, a.systemS.readFile].map((x) => ms(x)).join(" / "),
+            },
+      ),
+    );
+    if (allocatorRows.length) tables.push({ caption: `${m.label}: the C allocator's part (a fresh process per setting, paths interleaved, medians)`, rows: allocatorRows });
     if (m.failure) notes.push(`${m.label}: the worker ended early (${m.failure}); lengths after the last row were not measured.`);
   }
 
@@ -325,6 +349,7 @@ async function run(ctx: BenchContext): Promise<SectionResult> {
     `All paths of one length run in one process, interleaved with the prefills, and the table shows the load average per length (2 cores, shared with other work: above ~1 something else was competing). TTFT excludes loading the model (one session per model; its load time is in results.json). The question is ${RESUME_PLAN[ctx.mode][0]!.questionTokens} tokens.`,
     "Full prefill = `runPrefill` of context + question from an empty past (512-token pieces), then argmax. From a file = `resumeFromCache({ kv: file, questionTokens, maxNewTokens: 1 })`: sidecar + header check, read, the SHA-256 check unless the verification record of the first read still holds, dtype conversion (none for float16 past), seed, one forward of the question, argmax. Prepared = the same from a `prepareCache` handle made once per length. Bare = one `session.run` of the same question over the same past tensors, written on onnxruntime alone: the floor. On the builder graph (GroupQueryAttention) every path, the floor included, binds each `present.*` output to its past buffer so the op writes the new positions in place (docs/runtime.md#in-place-past), and the file path reads the `.kv` straight into those buffers; the fp32 plain graph cannot, and runs with separate present buffers.",
     "The `.kv` files are F16 (what fp16/q4f16 sessions take without conversion; fp32 sessions widen them), written from the prefill's own state. Cold = the file's pages dropped with `dd iflag=nocache` before each run. Peak RSS = VmHWM (/proc/self/status) of a fresh process that loads the model and runs the path once; that run is also the \"first run of a fresh session\" column.",
+    `Every process above runs with GLIBC_TUNABLES=${MODEL_MALLOC_TUNABLES}, as the CLI's model commands do (docs/runtime.md#memory-allocator): onnxruntime-node returns every output as a fresh cache-sized array, and with glibc's default thresholds each run maps and unmaps it (page faults, zeroing). The allocator table times the same paths, the floor included, in fresh processes with glibc's defaults and with those settings.`,
     "Random weights: the cached first token equals the prefill's unless F16 rounding of the cache flips a near-tie (`firstTokenAgrees` in results.json); speed does not depend on the weights.",
   );
   if (ctx.mode !== "full") notes.push(`${ctx.mode} mode: ${RESUME_PLAN[ctx.mode].map((p) => `${p.label} at ${p.lengths.join(", ")}`).join("; ")} tokens only.`);

@@ -22,6 +22,7 @@ import { f16ToF32 } from "../../src/kv/float16.js";
 import { readKv, sidecarPath, sliceTokens, writeKv, type KvCache } from "../../src/kv/index.js";
 import { verificationRecordPath } from "../../src/kv/verification-record.js";
 import { readKvInto } from "../../src/kv/read-kv-into.js";
+import { MODEL_MALLOC_TUNABLES, mallocTuning } from "../../src/onnx/malloc-tunables.js";
 import { allocateRoomyPast, pastTargets, type RoomyPast } from "../../src/onnx/past-buffers.js";
 import {
   argmax,
@@ -42,6 +43,7 @@ import {
 import { ensureFixtureModel } from "../../src/testing/index.js";
 import { dropFileCache } from "../lib/run-command.js";
 import { stat } from "../lib/stats.js";
+import type { Stat } from "../lib/types.js";
 import { peakRssBytes } from "../lib/peak-rss.js";
 
 /** Which fixture to build and which of its ONNX files to load. */
@@ -73,6 +75,8 @@ export interface ResumeWorkerOptions extends FixtureSpec {
   budgetS: number;
   /** Also stop starting new lengths that would end after this time (ms since the epoch). */
   deadlineMs?: number;
+  /** At these lengths, also time the cached paths and the floor under glibc's default and tuned malloc thresholds. */
+  allocatorAt?: number[];
 }
 
 /** The paths whose peak RSS is measured. */
@@ -83,6 +87,27 @@ interface RssRequest extends FixtureSpec {
   tokens: number;
   questionTokens: number;
   file: string;
+}
+
+interface AllocatorRequest extends FixtureSpec {
+  tuning: "default" | "tuned";
+  file: string;
+  questionTokens: number;
+  reps: number;
+}
+
+/** What `--allocator` prints: the cached paths and the floor in a fresh process under one malloc setting (medians). */
+export interface AllocatorResult {
+  type: "allocator";
+  tuning: "default" | "tuned";
+  /** What the process saw (`mallocTuning()`): proves the environment took effect. */
+  seen: string;
+  bare: Stat;
+  prepared: Stat;
+  fileWarm: Stat;
+  readFile: Stat;
+  /** System CPU seconds per run of each path (page faults, mapping and unmapping), medians. */
+  systemS: { bare: number; prepared: number; fileWarm: number; readFile: number };
 }
 
 /** What `--rss` prints. */
@@ -206,6 +231,57 @@ async function rssMain(request: RssRequest): Promise<void> {
   }
   emit({ type: "rss", path: request.path, maxRssBytes: peakRssBytes(), afterLoadRssBytes, firstRunS: now() - t0 } satisfies RssResult);
   await model.dispose();
+}
+
+/** The cached paths and the floor, interleaved, in a process started with one malloc setting (`--allocator`). */
+async function allocatorMain(request: AllocatorRequest): Promise<void> {
+  const { model } = await openModel(request);
+  const { question } = idsFor(model, request.questionTokens);
+  const floorPast = await pastFromFile(model, request.file);
+  await bareRun(model, floorPast, question);
+  const ctx = await prepareCache(model, request.file);
+  await resumeFromCache({ model, kv: request.file, questionTokens: question, maxNewTokens: 1, ignoreEos: true }).collect();
+  const wall: Record<keyof AllocatorResult["systemS"], number[]> = { bare: [], prepared: [], fileWarm: [], readFile: [] };
+  const system: Record<keyof AllocatorResult["systemS"], number[]> = { bare: [], prepared: [], fileWarm: [], readFile: [] };
+  const time = async (key: keyof AllocatorResult["systemS"], fn: () => Promise<unknown>): Promise<void> => {
+    collect();
+    const cpu = process.cpuUsage();
+    const t0 = now();
+    await fn();
+    wall[key].push(now() - t0);
+    system[key].push(process.cpuUsage(cpu).system / 1e6);
+  };
+  const resume = (kv: string | typeof ctx) => resumeFromCache({ model, kv, questionTokens: question, maxNewTokens: 1, ignoreEos: true }).collect();
+  for (let r = 0; r < request.reps; r++) {
+    await time("bare", () => bareRun(model, floorPast, question));
+    await time("prepared", () => resume(ctx));
+    await time("readFile", () => readFile(request.file));
+    await time("fileWarm", () => resume(request.file));
+  }
+  const median = (v: number[]): number => stat(v, "s").median;
+  emit({
+    type: "allocator",
+    tuning: request.tuning,
+    seen: mallocTuning(),
+    bare: stat(wall.bare, "s"),
+    prepared: stat(wall.prepared, "s"),
+    fileWarm: stat(wall.fileWarm, "s"),
+    readFile: stat(wall.readFile, "s"),
+    systemS: { bare: median(system.bare), prepared: median(system.prepared), fileWarm: median(system.fileWarm), readFile: median(system.readFile) },
+  } satisfies AllocatorResult);
+  ctx.dispose();
+  await model.dispose();
+}
+
+/** Run `--allocator` in a fresh process whose environment has glibc's default thresholds, or kvcdn's. */
+function measureAllocator(request: AllocatorRequest): AllocatorResult | { type: "allocator"; tuning: string; error: string } {
+  const env = { ...process.env };
+  delete env["GLIBC_TUNABLES"];
+  if (request.tuning === "tuned") env["GLIBC_TUNABLES"] = MODEL_MALLOC_TUNABLES;
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, "--allocator", JSON.stringify(request)], { encoding: "utf8", maxBuffer: 1 << 24, env });
+  const line = r.stdout.split("\n").find((l) => l.startsWith('{"type":"allocator"'));
+  if (r.status !== 0 || line === undefined) return { type: "allocator", tuning: request.tuning, error: `exit ${r.status ?? r.signal}: ${r.stderr.trim().slice(-300)}` };
+  return JSON.parse(line) as AllocatorResult;
 }
 
 function measureRss(request: RssRequest): RssResult | { type: "rss"; path: RssPath; error: string } {
@@ -368,8 +444,17 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
       }
     }
 
+    const allocator: Array<ReturnType<typeof measureAllocator>> = [];
+    if (options.allocatorAt?.includes(tokens)) {
+      for (const tuning of ["default", "tuned"] as const) {
+        log(`${tokens} tokens: cached paths with glibc's ${tuning} malloc thresholds`);
+        allocator.push(measureAllocator({ label: options.label, fixture: options.fixture, dtype: options.dtype, tuning, file, questionTokens: question.length, reps: options.cachedReps }));
+      }
+    }
+
     emit({
       type: "length",
+      allocator,
       label: options.label,
       tokens,
       fileBytes: written.nbytes,
@@ -396,4 +481,5 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
 }
 
 if (process.argv[2] === "--rss") await rssMain(JSON.parse(process.argv[3] ?? "{}") as RssRequest);
+else if (process.argv[2] === "--allocator") await allocatorMain(JSON.parse(process.argv[3] ?? "{}") as AllocatorRequest);
 else await timingMain(JSON.parse(process.argv[2] ?? "{}") as ResumeWorkerOptions);

@@ -41,11 +41,11 @@ const EXPORTS: Record<string, string[]> = {
   ],
   "./onnx": [
     "CacheInputError", "CompatibilityError", "DEFAULT_PREFILL_CHUNK_TOKENS", "DEFAULT_VERIFY_QUESTION",
-    "FINGERPRINT_FIELDS", "GenerationStream", "MissingPeerError", "ModelFolderError", "ONNX_FILE_SUFFIX",
+    "FINGERPRINT_FIELDS", "GenerationStream", "MODEL_MALLOC_TUNABLES", "MissingPeerError", "ModelFolderError", "ONNX_FILE_SUFFIX",
     "PreparedCache", "VERSION", "argmax", "castForModel", "checkCompatibility", "compatibilityOptions", "createRng",
     "createSampler", "describeGraph", "emptyPast", "fingerprintDtype", "importOnnxRuntime", "isCacheInputError",
     "isCompatibilityError", "isKvRef", "isMissingPeerError", "isModelDtype", "isModelFolderError", "kvDtypeFor",
-    "kvToPast", "loadKvSource", "loadModel", "loadTokenizer", "longestCommonPrefix", "onnxFileForDtype", "pastToKv",
+    "kvToPast", "loadKvSource", "loadModel", "loadTokenizer", "longestCommonPrefix", "mallocTuning", "onnxFileForDtype", "pastToKv",
     "prepareCache", "produceCache", "readModelFolder", "resumeFromCache", "resumeFromPrefix", "reusablePrefix",
     "runForward", "runPrefill", "searchCaches", "verifyCache",
   ],
