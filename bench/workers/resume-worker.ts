@@ -143,11 +143,13 @@ function disposePast(past: PastState | undefined): void {
  */
 const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
 
-async function timed<T>(fn: () => Promise<T> | T): Promise<{ s: number; value: T }> {
+/** Wall seconds of `fn` (after a collection), and the system CPU seconds the process spent meanwhile. */
+async function timed<T>(fn: () => Promise<T> | T): Promise<{ s: number; systemS: number; value: T }> {
   collect();
+  const cpu = process.cpuUsage();
   const t0 = now();
   const value = await fn();
-  return { s: now() - t0, value };
+  return { s: now() - t0, systemS: process.cpuUsage(cpu).system / 1e6, value };
 }
 
 async function openModel(spec: FixtureSpec): Promise<{ model: OnnxModel; loadS: number; modelBytes: number }> {
@@ -244,12 +246,9 @@ async function allocatorMain(request: AllocatorRequest): Promise<void> {
   const wall: Record<keyof AllocatorResult["systemS"], number[]> = { bare: [], prepared: [], fileWarm: [], readFile: [] };
   const system: Record<keyof AllocatorResult["systemS"], number[]> = { bare: [], prepared: [], fileWarm: [], readFile: [] };
   const time = async (key: keyof AllocatorResult["systemS"], fn: () => Promise<unknown>): Promise<void> => {
-    collect();
-    const cpu = process.cpuUsage();
-    const t0 = now();
-    await fn();
-    wall[key].push(now() - t0);
-    system[key].push(process.cpuUsage(cpu).system / 1e6);
+    const t = await timed(fn);
+    wall[key].push(t.s);
+    system[key].push(t.systemS);
   };
   const resume = (kv: string | typeof ctx) => resumeFromCache({ model, kv, questionTokens: question, maxNewTokens: 1, ignoreEos: true }).collect();
   for (let r = 0; r < request.reps; r++) {
