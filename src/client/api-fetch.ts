@@ -20,9 +20,10 @@ export function createApiFetch(base: FetchLike, apiOrigin: string): (request: Re
     let url = request.url;
     const headers = new Headers(request.headers);
     for (let hop = 0; ; hop++) {
-      const response = await base(
-        new Request(url, { method, headers, body: body ?? null, signal: request.signal, redirect: "manual" }),
-      );
+      // The signal goes to fetch itself as well as into the Request: see docs/toolchain.md#aborts-and-garbage-collection.
+      const response = await base(new Request(url, { method, headers, body: body ?? null, signal: request.signal, redirect: "manual" }), {
+        signal: request.signal,
+      });
       const location = response.headers.get("location");
       if (!REDIRECTS.has(response.status) || location === null) return response;
       await response.body?.cancel().catch(() => undefined);

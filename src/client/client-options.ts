@@ -1,7 +1,11 @@
 import type { KvcdnLogger } from "../config/logger.js";
 import type { RetryOptions } from "../retry/retry-options.js";
 
-/** A `fetch` implementation (`globalThis.fetch`, undici's, or a test double). */
+/**
+ * A `fetch` implementation (`globalThis.fetch`, undici's, or a test double). kvcdn calls it with a `Request` and an
+ * `init` holding that request's `signal`: pass `init` on to the platform's fetch, or cancellation and timeouts can be
+ * lost once the `Request` is garbage collected (docs/toolchain.md#aborts-and-garbage-collection).
+ */
 export type FetchLike = (input: Request, init?: RequestInit) => Promise<Response>;
 
 /** Options of every client call. */
