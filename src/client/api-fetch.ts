@@ -1,5 +1,6 @@
 import { NetworkError } from "../errors/network-error.js";
 import type { FetchLike } from "./client-options.js";
+import { fetchRequest } from "./fetch-request.js";
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -20,10 +21,7 @@ export function createApiFetch(base: FetchLike, apiOrigin: string): (request: Re
     let url = request.url;
     const headers = new Headers(request.headers);
     for (let hop = 0; ; hop++) {
-      // The signal goes to fetch itself as well as into the Request: see docs/toolchain.md#aborts-and-garbage-collection.
-      const response = await base(new Request(url, { method, headers, body: body ?? null, signal: request.signal, redirect: "manual" }), {
-        signal: request.signal,
-      });
+      const response = await fetchRequest(base, url, { method, headers, body: body ?? null, signal: request.signal, redirect: "manual" });
       const location = response.headers.get("location");
       if (!REDIRECTS.has(response.status) || location === null) return response;
       await response.body?.cancel().catch(() => undefined);

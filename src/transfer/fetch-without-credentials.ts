@@ -1,4 +1,5 @@
 import type { FetchLike } from "../client/client-options.js";
+import { fetchRequest } from "../client/fetch-request.js";
 import { PresignedUrlError } from "../errors/index.js";
 
 /** Headers that carry credentials: never sent to storage or the CDN, never carried across origins. */
@@ -29,19 +30,16 @@ export async function fetchWithoutCredentials(params: {
   /** Follow redirects by hand (GET); false for a streamed request body. @default true */
   followRedirects?: boolean;
 }): Promise<{ response: Response; url: string }> {
-  const doFetch: FetchLike = params.fetch ?? ((request, init) => globalThis.fetch(request, init));
   const maxRedirects = params.maxRedirects ?? MAX_REDIRECTS;
   let url = params.url;
   for (let hop = 0; ; hop++) {
     const init = params.makeInit();
-    // The signal goes to fetch itself as well as into the Request: see docs/toolchain.md#aborts-and-garbage-collection.
-    const signalInit: RequestInit = init.signal ? { signal: init.signal } : {};
     const headers = new Headers(init.headers);
     for (const name of CREDENTIAL_HEADERS) headers.delete(name);
     // A Request object: the client's FetchLike takes one, and `redirect: "manual"` keeps every hop in our hands.
     if (params.followRedirects === false) {
       try {
-        return { response: await doFetch(new Request(url, { ...init, headers, redirect: "error", credentials: "omit" }), signalInit), url };
+        return { response: await fetchRequest(params.fetch, url, { ...init, headers, redirect: "error", credentials: "omit" }), url };
       } catch (e) {
         const cause = (e as { cause?: { message?: unknown } } | null)?.cause;
         if (typeof cause?.message === "string" && /redirect/i.test(cause.message)) {
@@ -54,7 +52,7 @@ export async function fetchWithoutCredentials(params: {
         throw e;
       }
     }
-    const response = await doFetch(new Request(url, { ...init, headers, redirect: "manual", credentials: "omit" }), signalInit);
+    const response = await fetchRequest(params.fetch, url, { ...init, headers, redirect: "manual", credentials: "omit" });
     if (!REDIRECT_STATUSES.has(response.status)) return { response, url };
     const location = response.headers.get("location");
     await response.body?.cancel().catch(() => undefined);

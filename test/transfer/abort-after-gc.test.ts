@@ -13,8 +13,9 @@ import { wholeFileBody } from "../../src/transfer/upload-body.js";
 import { startRawServer, type RawServer } from "./raw-server.js";
 
 // Node's fetch links a Request's signal to the signal it was built with through weak references only: once the
-// Request object is collected, aborting no longer reaches the request in flight (docs/toolchain.md#aborts-and-garbage-collection). These tests force a
-// full garbage collection while a request waits on a silent server, then let the deadline fire.
+// Request object is collected, aborting no longer reaches the request in flight
+// (docs/toolchain.md#aborts-and-garbage-collection). These tests force a full garbage collection while a request
+// waits on a silent server, then let the deadline fire.
 setFlagsFromString("--expose-gc");
 const collectGarbage = runInNewContext("gc") as () => void;
 
