@@ -3,10 +3,12 @@ import { stat } from "node:fs/promises";
 import { decodeKv, type DecodeKvOptions, type ReadKvResult } from "./decode-kv.js";
 import { openForRead } from "./fs/local-file.js";
 import { readExactly, readExactlyHashing } from "./fs/read-exactly.js";
-import type { KvDtype } from "./kv-cache.js";
+import type { KvCache, KvDtype } from "./kv-cache.js";
 import { readHeaderFrom, withPath } from "./safetensors/read-safetensors-header.js";
+import type { SafetensorsHeader } from "./safetensors/types.js";
 import { readSidecar } from "./sidecar.js";
 import { readVerification, recordMatches, recordVerification, sameFileIdentity, type FileIdentity } from "./verification-record.js";
+import { PARALLEL_WIDEN_MIN_ELEMENTS, widenToF32InParallel } from "./widen-in-parallel.js";
 
 /** Options of {@link readKv}. */
 export type ReadKvOptions<D extends KvDtype = KvDtype> = DecodeKvOptions<D> & {
@@ -24,7 +26,8 @@ export type ReadKvOptions<D extends KvDtype = KvDtype> = DecodeKvOptions<D> & {
  * Load a `.kv` file and its sidecar (kvcdn-cli `load_kv`); see {@link decodeKv}. The header is validated before the
  * file-sized buffer is allocated. The sidecar's `sha256` is checked while reading, unless a verification record
  * (`<file>.verified.json`, written by a verified download or an earlier read) still describes the file (same size,
- * mtime and inode) with that digest: then the bytes are not hashed again.
+ * mtime and inode) with that digest: then the bytes are not hashed again. Widening a large F16 or BF16 file to F32
+ * runs on two threads (the file is read into a `SharedArrayBuffer` for that; the F32 arrays returned are plain).
  * @example const { cache, metadata } = await readKv("ctx.kv")
  */
 export async function readKv<D extends KvDtype = KvDtype>(path: string, options: ReadKvOptions<D> = {}): Promise<ReadKvResult<D>> {
@@ -38,9 +41,12 @@ export async function readKv<D extends KvDtype = KvDtype>(path: string, options:
   let bytes: Uint8Array;
   let unchanged = true;
   let identity: FileIdentity | undefined;
+  let widenFrom: "F16" | "BF16" | undefined;
   try {
     const header = await readHeaderFrom(handle, path, options.signal);
-    bytes = new Uint8Array(header.fileSize);
+    widenFrom = options.dtype === "F32" ? parallelWideningSource(header) : undefined;
+    // Every byte is read before use (a short file is an error), so plain memory need not be zeroed first.
+    bytes = widenFrom !== undefined ? new Uint8Array(new SharedArrayBuffer(header.fileSize)) : new Uint8Array(Buffer.allocUnsafeSlow(header.fileSize).buffer, 0, header.fileSize);
     await withPath(path, () =>
       hash === undefined ? readExactly(handle, bytes, 0, options.signal, path) : readExactlyHashing(handle, bytes, 0, hash, options.signal, path),
     );
@@ -52,9 +58,11 @@ export async function readKv<D extends KvDtype = KvDtype>(path: string, options:
     await handle.close();
   }
   const computedSha256 = hash?.digest("hex") ?? (trusted && unchanged ? record.sha256 : undefined);
+  const decodeOptions = { ...options, ...(widenFrom !== undefined ? { dtype: widenFrom } : {}) } as ReadKvOptions<D>;
   const result = await withPath(path, async () =>
-    decodeKv(bytes, { ...options, sidecar, path, ...(computedSha256 !== undefined ? { computedSha256 } : {}) }),
+    decodeKv(bytes, { ...decodeOptions, sidecar, path, ...(computedSha256 !== undefined ? { computedSha256 } : {}) }),
   );
+  if (widenFrom !== undefined) result.cache = (await widenCache(result.cache as KvCache<"F16" | "BF16">, widenFrom)) as KvCache<D>;
   if (hash !== undefined && computedSha256 !== undefined && identity !== undefined && options.recordVerification !== false) {
     // decodeKv has checked computedSha256 against the sidecar: record it for the next reader, unless the path no
     // longer names the file that was hashed (recordVerification ties the record to the path's identity).
@@ -63,4 +71,25 @@ export async function readKv<D extends KvDtype = KvDtype>(path: string, options:
       .catch(() => undefined);
   }
   return result;
+}
+
+/** The dtype of a file whose tensors are all F16 or all BF16 and large enough to widen on two threads. */
+function parallelWideningSource(header: SafetensorsHeader): "F16" | "BF16" | undefined {
+  const dtypes = new Set([...header.tensors.values()].map((t) => t.dtype));
+  const [only] = dtypes;
+  if (dtypes.size !== 1 || (only !== "F16" && only !== "BF16")) return undefined;
+  return (header.fileSize - header.dataOffset) / 2 >= PARALLEL_WIDEN_MIN_ELEMENTS ? only : undefined;
+}
+
+/** The cache's arrays widened to F32 (new plain arrays), keys and values in layer order. */
+async function widenCache(cache: KvCache<"F16" | "BF16">, from: "F16" | "BF16"): Promise<KvCache<"F32">> {
+  const arrays = cache.layers.flatMap((l) => [l.key.data, l.value.data]);
+  const wide = await widenToF32InParallel(arrays, from);
+  return {
+    dtype: "F32",
+    layers: cache.layers.map((l, i) => ({
+      key: { dtype: "F32", shape: [...l.key.shape], data: wide[2 * i]! },
+      value: { dtype: "F32", shape: [...l.value.shape], data: wide[2 * i + 1]! },
+    })),
+  };
 }
