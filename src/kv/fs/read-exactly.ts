@@ -47,11 +47,14 @@ export interface FilePiece {
   position: number;
 }
 
+/** Reads {@link readPieces} keeps in the thread pool at once: two cores copy (and fault in) the bytes in parallel. */
+export const READS_IN_FLIGHT = 2;
+
 /**
- * Fill every piece from `handle`, in order, in reads of at most {@link HASHED_READ_CHUNK_BYTES}; with `hash`, feed the
- * bytes to it in piece order, hashing each read while the next one is in the thread pool (as
- * {@link readExactlyHashing}). The pieces need not touch, but a hash only covers the file when they tile it. A short
- * file is a `truncated_file` error.
+ * Fill every piece from `handle`, in order, in reads of at most {@link HASHED_READ_CHUNK_BYTES}, {@link READS_IN_FLIGHT}
+ * at a time; with `hash`, feed the bytes to it in piece order, hashing each read while the next ones are in the thread
+ * pool (as {@link readExactlyHashing}). The pieces need not touch, but a hash only covers the file when they tile it.
+ * A short file is a `truncated_file` error; no read is left in flight when this returns or throws.
  */
 export async function readPieces(
   handle: FileHandle,
@@ -60,34 +63,44 @@ export async function readPieces(
   signal?: AbortSignal,
   path?: string,
 ): Promise<void> {
-  const reads: FilePiece[] = [];
+  // Each read, with the bytes of all the reads before it (for the error of a short file).
+  const reads: Array<FilePiece & { before: number }> = [];
   let total = 0;
   for (const { target, position } of pieces) {
     for (let off = 0; off < target.byteLength; off += HASHED_READ_CHUNK_BYTES) {
-      reads.push({ target: target.subarray(off, Math.min(target.byteLength, off + HASHED_READ_CHUNK_BYTES)), position: position + off });
+      const part = target.subarray(off, Math.min(target.byteLength, off + HASHED_READ_CHUNK_BYTES));
+      reads.push({ target: part, position: position + off, before: total + off });
     }
     total += target.byteLength;
   }
-  let readSoFar = 0;
-  const fill = async ({ target, position }: FilePiece): Promise<void> => {
+  const fill = async ({ target, position, before }: (typeof reads)[number]): Promise<void> => {
     for (let done = 0; done < target.byteLength; ) {
       throwIfAborted(signal, `reading ${path ?? "the file"}`);
       const { bytesRead } = await handle.read(target, done, target.byteLength - done, position + done).catch((e: unknown) => {
         throw asLocalFileError(e, path ?? "file", "read");
       });
       if (bytesRead === 0) {
-        throw new KvFormatError(`file ended at byte ${position + done}, expected ${total - readSoFar} more bytes`, { code: "truncated_file" });
+        throw new KvFormatError(`file ended at byte ${position + done}, expected ${total - before - done} more bytes`, { code: "truncated_file" });
       }
       done += bytesRead;
-      readSoFar += bytesRead;
     }
   };
-  let pending: Promise<void> | undefined = reads.length > 0 ? fill(reads[0]!) : undefined;
-  for (let i = 0; pending !== undefined; i++) {
-    await pending;
-    // No read is in flight past this point until the next one starts, so a failure never goes unobserved.
-    pending = i + 1 < reads.length ? fill(reads[i + 1]!) : undefined;
-    pending?.catch(() => undefined);
+  const inFlight: Array<Promise<void>> = [];
+  let started = 0;
+  const startNext = (): void => {
+    const read = fill(reads[started++]!);
+    read.catch(() => undefined); // observed below, in order
+    inFlight.push(read);
+  };
+  while (started < Math.min(READS_IN_FLIGHT, reads.length)) startNext();
+  for (let i = 0; i < reads.length; i++) {
+    try {
+      await inFlight.shift();
+    } catch (e) {
+      await Promise.allSettled(inFlight);
+      throw e;
+    }
+    if (started < reads.length) startNext();
     hash?.update(reads[i]!.target);
   }
 }
