@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { decodeKv, type DecodeKvOptions, type ReadKvResult } from "./decode-kv.js";
 import { openForRead } from "./fs/local-file.js";
-import { readExactly, readExactlyHashing } from "./fs/read-exactly.js";
+import { readPieces } from "./fs/read-exactly.js";
 import type { KvCache, KvDtype } from "./kv-cache.js";
 import { readHeaderFrom, withPath } from "./safetensors/read-safetensors-header.js";
 import type { SafetensorsHeader } from "./safetensors/types.js";
@@ -47,9 +47,7 @@ export async function readKv<D extends KvDtype = KvDtype>(path: string, options:
     widenFrom = options.dtype === "F32" ? parallelWideningSource(header) : undefined;
     // Every byte is read before use (a short file is an error), so plain memory need not be zeroed first.
     bytes = widenFrom !== undefined ? new Uint8Array(new SharedArrayBuffer(header.fileSize)) : new Uint8Array(Buffer.allocUnsafeSlow(header.fileSize).buffer, 0, header.fileSize);
-    await withPath(path, () =>
-      hash === undefined ? readExactly(handle, bytes, 0, options.signal, path) : readExactlyHashing(handle, bytes, 0, hash, options.signal, path),
-    );
+    await withPath(path, () => readPieces(handle, [{ target: bytes, position: 0 }], hash, options.signal, path));
     // The record was checked against the path before opening; the bytes read are trusted only if the open file is
     // still the one recorded (a rename or rewrite in between makes the record stale, and the bytes are hashed).
     if (trusted || hash !== undefined) identity = await handle.stat({ bigint: true });

@@ -20,24 +20,11 @@ export async function readExactly(handle: FileHandle, target: Uint8Array, positi
   }
 }
 
-/** Bytes per read in {@link readExactlyHashing}: large enough to amortise a thread-pool round trip, small enough to overlap. */
-export const HASHED_READ_CHUNK_BYTES = 8 * 1024 * 1024;
-
 /**
- * {@link readExactly} that also feeds every byte to `hash`, in order, overlapping the two: each piece is hashed on the
- * main thread while the next one is read in the thread pool, so read + verify costs about the larger of the two
- * instead of their sum (bench/resume.ts: the SHA-256 check was ~12% of time to first token from a `.kv`).
+ * Bytes per read in {@link readPieces}: large enough to amortise a thread-pool round trip, small enough that hashing
+ * one read overlaps the next ones (bench/resume.ts: the SHA-256 check was ~12% of time to first token from a `.kv`).
  */
-export async function readExactlyHashing(
-  handle: FileHandle,
-  target: Uint8Array,
-  position: number,
-  hash: { update(data: Uint8Array): unknown },
-  signal?: AbortSignal,
-  path?: string,
-): Promise<void> {
-  await readPieces(handle, [{ target, position }], hash, signal, path);
-}
+export const HASHED_READ_CHUNK_BYTES = 8 * 1024 * 1024;
 
 /** A run of file bytes: `target.byteLength` bytes starting at file offset `position` go into `target`. */
 export interface FilePiece {
@@ -52,9 +39,10 @@ export const READS_IN_FLIGHT = 2;
 
 /**
  * Fill every piece from `handle`, in order, in reads of at most {@link HASHED_READ_CHUNK_BYTES}, {@link READS_IN_FLIGHT}
- * at a time; with `hash`, feed the bytes to it in piece order, hashing each read while the next ones are in the thread
- * pool (as {@link readExactlyHashing}). The pieces need not touch, but a hash only covers the file when they tile it.
- * A short file is a `truncated_file` error; no read is left in flight when this returns or throws.
+ * at a time; with `hash`, feed the bytes to it in piece order, hashing each read on this thread while the next ones
+ * are in the thread pool, so read + verify costs about the larger of the two instead of their sum. The pieces need not
+ * touch, but a hash only covers the file when they tile it. A short file is a `truncated_file` error; no read is left
+ * in flight when this returns or throws.
  */
 export async function readPieces(
   handle: FileHandle,
