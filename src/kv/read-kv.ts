@@ -8,7 +8,7 @@ import { readHeaderFrom, withPath } from "./safetensors/read-safetensors-header.
 import type { SafetensorsHeader } from "./safetensors/types.js";
 import { readSidecar } from "./sidecar.js";
 import { readVerification, recordMatches, recordVerification, sameFileIdentity, type FileIdentity } from "./verification-record.js";
-import { PARALLEL_WIDEN_MIN_ELEMENTS, widenToF32InParallel } from "./widen-in-parallel.js";
+import { widenToF32InParallel } from "./widen-in-parallel.js";
 
 /** Options of {@link readKv}. */
 export type ReadKvOptions<D extends KvDtype = KvDtype> = DecodeKvOptions<D> & {
@@ -27,7 +27,7 @@ export type ReadKvOptions<D extends KvDtype = KvDtype> = DecodeKvOptions<D> & {
  * file-sized buffer is allocated. The sidecar's `sha256` is checked while reading, unless a verification record
  * (`<file>.verified.json`, written by a verified download or an earlier read) still describes the file (same size,
  * mtime and inode) with that digest: then the bytes are not hashed again. Widening a large F16 or BF16 file to F32
- * runs on two threads (the file is read into a `SharedArrayBuffer` for that; the F32 arrays returned are plain).
+ * runs on two threads (a helper thread takes half of the tensors).
  * @example const { cache, metadata } = await readKv("ctx.kv")
  */
 export async function readKv<D extends KvDtype = KvDtype>(path: string, options: ReadKvOptions<D> = {}): Promise<ReadKvResult<D>> {
@@ -44,9 +44,9 @@ export async function readKv<D extends KvDtype = KvDtype>(path: string, options:
   let widenFrom: "F16" | "BF16" | undefined;
   try {
     const header = await readHeaderFrom(handle, path, options.signal);
-    widenFrom = options.dtype === "F32" ? parallelWideningSource(header) : undefined;
-    // Every byte is read before use (a short file is an error), so plain memory need not be zeroed first.
-    bytes = widenFrom !== undefined ? new Uint8Array(new SharedArrayBuffer(header.fileSize)) : new Uint8Array(Buffer.allocUnsafeSlow(header.fileSize).buffer, 0, header.fileSize);
+    widenFrom = options.dtype === "F32" ? wideningSource(header) : undefined;
+    // Every byte is read before use (a short file is an error), so the memory need not be zeroed first.
+    bytes = new Uint8Array(Buffer.allocUnsafeSlow(header.fileSize).buffer, 0, header.fileSize);
     await withPath(path, () => readPieces(handle, [{ target: bytes, position: 0 }], hash, options.signal, path));
     // The record was checked against the path before opening; the bytes read are trusted only if the open file is
     // still the one recorded (a rename or rewrite in between makes the record stale, and the bytes are hashed).
@@ -71,12 +71,11 @@ export async function readKv<D extends KvDtype = KvDtype>(path: string, options:
   return result;
 }
 
-/** The dtype of a file whose tensors are all F16 or all BF16 and large enough to widen on two threads. */
-function parallelWideningSource(header: SafetensorsHeader): "F16" | "BF16" | undefined {
+/** The dtype of a file whose tensors are all F16 or all BF16 (widened after decoding, on two threads when large). */
+function wideningSource(header: SafetensorsHeader): "F16" | "BF16" | undefined {
   const dtypes = new Set([...header.tensors.values()].map((t) => t.dtype));
   const [only] = dtypes;
-  if (dtypes.size !== 1 || (only !== "F16" && only !== "BF16")) return undefined;
-  return (header.fileSize - header.dataOffset) / 2 >= PARALLEL_WIDEN_MIN_ELEMENTS ? only : undefined;
+  return dtypes.size === 1 && (only === "F16" || only === "BF16") ? only : undefined;
 }
 
 /** The cache's arrays widened to F32 (new plain arrays), keys and values in layer order. */

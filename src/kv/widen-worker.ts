@@ -1,26 +1,21 @@
 import { Worker } from "node:worker_threads";
 import { f16ToF32BitsTable } from "./float16.js";
 
-/** One batch for the helper thread: arrays of `source` to widen into `outputs`. */
+/** One batch for a helper thread: arrays of `source` to widen into `outputs`, all of them transferred to it. */
 export interface WidenTask {
-  /** Tells this task's answers apart from an earlier one's. */
-  id: number;
-  /** The bytes every job reads (shared, never copied). */
-  source: SharedArrayBuffer;
+  /** The bytes every job reads. */
+  source: ArrayBuffer;
   /** `[byteOffset, length]` of each job's F16 or BF16 elements in `source`. */
   jobs: Array<[number, number]>;
   /** The element type of the jobs. */
   from: "F16" | "BF16";
   /**
-   * Where each job's F32 bit patterns go, `4 × length` bytes, transferred to the helper and back. The calling thread
-   * allocates them, so the memory comes from (and returns to) its own malloc arena: buffers allocated on the helper
-   * would come from a per-thread arena, which glibc maps and unmaps on every use (seconds of system time per GB).
+   * Where each job's F32 bit patterns go, `4 × length` bytes, transferred back filled. The calling thread allocates
+   * them, so the memory comes from (and returns to) its own malloc arena: buffers allocated on the helper would come
+   * from a per-thread arena, which glibc maps and unmaps on every use (seconds of system time per GB).
    */
   outputs: ArrayBuffer[];
 }
-
-/** What the helper posts: one widened job (its buffer transferred, not copied), then the end of the task. */
-export type WidenAnswer = { id: number; index: number; buffer: ArrayBuffer } | { id: number; finished: true } | { id: number; error: string };
 
 // The helper's whole program, run from source (`eval`) so it works unchanged in the ESM and CommonJS builds. It gets
 // the F16 table of float16.ts (the F32 bit pattern of each of the 65,536 F16 patterns) once, as workerData, so both
@@ -46,60 +41,62 @@ parentPort.on("message", (task) => {
       } else {
         for (let i = 0; i < length; i++) out[i] = src[i] << 16;
       }
-      parentPort.postMessage({ id: task.id, index: j, buffer: out.buffer }, [out.buffer]);
+      parentPort.postMessage({ index: j, buffer: out.buffer }, [out.buffer]);
     }
-    parentPort.postMessage({ id: task.id, finished: true });
+    parentPort.postMessage({ finished: true });
   } catch (e) {
-    parentPort.postMessage({ id: task.id, error: String(e) });
+    parentPort.postMessage({ error: String(e) });
   }
 });
 `;
 
-/** The running helper and the tasks that wait on it (it keeps the process alive only while some do). */
-let helper: { worker: Worker; listeners: Set<(answer: WidenAnswer | Error) => void> } | undefined;
-/** Why the helper failed, once it has: from then on this process widens on the calling thread only. */
+/** What a helper posts: one widened job (its buffer transferred back), then the end of the task. */
+type HelperAnswer = { index: number; buffer: ArrayBuffer } | { finished: true } | { error: string };
+
+/** Why a helper failed, once one has: from then on this process widens on the calling thread only. */
 let failed: Error | undefined;
 
 /**
- * Internal: hand `task` to the process's widening helper thread (started on first use, then kept, idle, without
- * holding the process open) and call `onAnswer` with each of its answers, or with an `Error` if the thread fails
- * or exits. Returns a function that stops the calls; the caller must call it once the task is finished.
- * @throws {Error} when no thread can be started, or the helper failed before (the caller widens on its own thread).
+ * Internal: widen `task` on a new helper thread, handing each job's filled output to `onJob` as it comes. Resolves
+ * once the helper has answered every job, or has failed (the caller widens what is missing), and the thread has been
+ * stopped. A thread per task, not one kept idle: an idle thread never collects its garbage, and the objects it
+ * received keep every buffer they were transferred with allocated (hundreds of MB per call); stopping it frees them
+ * all. Starting one takes ~40 ms on the other core, while the caller widens its own share.
  */
-export function postWidenTask(task: WidenTask, onAnswer: (answer: WidenAnswer | Error) => void): () => void {
-  if (failed !== undefined) throw failed;
-  const h = (helper ??= startHelper());
-  const listener = (answer: WidenAnswer | Error): void => {
-    if (answer instanceof Error || answer.id === task.id) onAnswer(answer);
-  };
-  h.listeners.add(listener);
-  h.worker.ref();
-  h.worker.postMessage(task, task.outputs);
-  return () => {
-    if (!h.listeners.delete(listener)) return;
-    if (h.listeners.size === 0) h.worker.unref();
-  };
+export async function widenOnHelperThread(task: WidenTask, onJob: (index: number, buffer: ArrayBuffer) => void): Promise<void> {
+  if (failed !== undefined) return;
+  let worker: Worker;
+  try {
+    // No inherited Node options: `--input-type=module` would make the CommonJS source fail, and a loader the
+    // program was started with (`--import tsx`) has nothing to do here.
+    worker = new Worker(HELPER_SOURCE, { eval: true, execArgv: [], workerData: f16ToF32BitsTable().slice() });
+  } catch (e) {
+    return noteFailure(e instanceof Error ? e : new Error(String(e)));
+  }
+  await new Promise<void>((resolve) => {
+    let finished = false;
+    worker.on("message", (answer: HelperAnswer) => {
+      if ("index" in answer) return onJob(answer.index, answer.buffer);
+      if ("error" in answer) noteFailure(new Error(answer.error));
+      finished = true;
+      resolve();
+    });
+    worker.on("error", (e) => {
+      noteFailure(e);
+      resolve();
+    });
+    worker.on("exit", (code) => {
+      if (!finished) noteFailure(new Error(`the widening thread exited (code ${code})`));
+      resolve();
+    });
+    worker.postMessage(task, [task.source, ...task.outputs]);
+  });
+  await worker.terminate();
 }
 
-function startHelper(): NonNullable<typeof helper> {
-  // No inherited Node options: `--input-type=module` would make the CommonJS source fail, and a loader the program
-  // was started with (`--import tsx`) has nothing to do here.
-  const worker = new Worker(HELPER_SOURCE, { eval: true, execArgv: [], workerData: f16ToF32BitsTable().slice() });
-  worker.unref();
-  const h = { worker, listeners: new Set<(answer: WidenAnswer | Error) => void>() };
-  const fail = (error: Error): void => {
-    if (failed === undefined) {
-      failed = error;
-      // Slower, not wrong: say so once instead of degrading in silence.
-      process.emitWarning(`kvcdn: the F16 widening thread failed (${error.message}); widening on one thread from now on`);
-    }
-    if (helper === h) helper = undefined;
-    for (const listener of [...h.listeners]) listener(error);
-  };
-  worker.on("message", (answer: WidenAnswer) => {
-    for (const listener of [...h.listeners]) listener(answer);
-  });
-  worker.on("error", fail);
-  worker.on("exit", (code) => fail(new Error(`the widening thread exited (code ${code})`)));
-  return h;
+function noteFailure(error: Error): void {
+  if (failed !== undefined) return;
+  failed = error;
+  // Slower, not wrong: say so once instead of degrading in silence.
+  process.emitWarning(`kvcdn: the F16 widening thread failed (${error.message}); widening on one thread from now on`);
 }
