@@ -8,7 +8,7 @@ import { readHeaderFrom, withPath } from "./safetensors/read-safetensors-header.
 import type { SafetensorsHeader } from "./safetensors/types.js";
 import { readSidecar } from "./sidecar.js";
 import { readVerification, recordMatches, recordVerification, sameFileIdentity, type FileIdentity } from "./verification-record.js";
-import { widenToF32InParallel } from "./widen-in-parallel.js";
+import { widenKvToF32 } from "./widen-in-parallel.js";
 
 /** Options of {@link readKv}. */
 export type ReadKvOptions<D extends KvDtype = KvDtype> = DecodeKvOptions<D> & {
@@ -60,7 +60,7 @@ export async function readKv<D extends KvDtype = KvDtype>(path: string, options:
   const result = await withPath(path, async () =>
     decodeKv(bytes, { ...decodeOptions, sidecar, path, ...(computedSha256 !== undefined ? { computedSha256 } : {}) }),
   );
-  if (widenFrom !== undefined) result.cache = (await widenCache(result.cache as KvCache<"F16" | "BF16">, widenFrom)) as KvCache<D>;
+  if (widenFrom !== undefined) result.cache = (await widenKvToF32(result.cache as KvCache<"F16" | "BF16">, widenFrom)) as KvCache<D>;
   if (hash !== undefined && computedSha256 !== undefined && identity !== undefined && options.recordVerification !== false) {
     // decodeKv has checked computedSha256 against the sidecar: record it for the next reader, unless the path no
     // longer names the file that was hashed (recordVerification ties the record to the path's identity).
@@ -76,17 +76,4 @@ function wideningSource(header: SafetensorsHeader): "F16" | "BF16" | undefined {
   const dtypes = new Set([...header.tensors.values()].map((t) => t.dtype));
   const [only] = dtypes;
   return dtypes.size === 1 && (only === "F16" || only === "BF16") ? only : undefined;
-}
-
-/** The cache's arrays widened to F32 (new plain arrays), keys and values in layer order. */
-async function widenCache(cache: KvCache<"F16" | "BF16">, from: "F16" | "BF16"): Promise<KvCache<"F32">> {
-  const arrays = cache.layers.flatMap((l) => [l.key.data, l.value.data]);
-  const wide = await widenToF32InParallel(arrays, from);
-  return {
-    dtype: "F32",
-    layers: cache.layers.map((l, i) => ({
-      key: { dtype: "F32", shape: [...l.key.shape], data: wide[2 * i]! },
-      value: { dtype: "F32", shape: [...l.value.shape], data: wide[2 * i + 1]! },
-    })),
-  };
 }

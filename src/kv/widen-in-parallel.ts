@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { bf16ToF32, f16ToF32 } from "./float16.js";
-import { widenOnHelperThread } from "./widen-worker.js";
+import type { KvCache } from "./kv-cache.js";
+import { helperThreadUsable, widenOnHelperThread } from "./widen-worker.js";
 
 /**
  * Below this many elements in all (128 MiB of F16, about 1,200 tokens of a Qwen3-0.6B cache), widening stays on the
@@ -26,7 +27,8 @@ export async function widenToF32InParallel(
 ): Promise<Float32Array[]> {
   const widen = (a: Uint16Array): Float32Array => (from === "F16" ? f16ToF32(a, uninitializedF32(a.length)) : bf16ToF32(a, uninitializedF32(a.length)));
   const total = arrays.reduce((n, a) => n + a.length, 0);
-  if (arrays.length < 2 || total < (options.minElements ?? PARALLEL_WIDEN_MIN_ELEMENTS) || availableParallelism() < 2) {
+  const parallel = arrays.length >= 2 && total >= (options.minElements ?? PARALLEL_WIDEN_MIN_ELEMENTS) && availableParallelism() >= 2;
+  if (!parallel || !helperThreadUsable()) {
     return arrays.map(widen);
   }
   // The helper takes the arrays from the end while they add up to at most half of the elements.
@@ -51,6 +53,21 @@ export async function widenToF32InParallel(
   await helper;
   // What the helper left (it failed, or could not be started) is widened here.
   return Array.from(out, (a, i) => a ?? widen(arrays[i]!));
+}
+
+/**
+ * Internal: {@link widenToF32InParallel} over a whole cache (as `castKv(cache, "F32")`, new arrays, same shapes).
+ * @example const { cache } = await widenKvToF32(readF16Cache, "F16")
+ */
+export async function widenKvToF32(cache: KvCache<"F16" | "BF16">, from: "F16" | "BF16"): Promise<KvCache<"F32">> {
+  const wide = await widenToF32InParallel(cache.layers.flatMap((l) => [l.key.data, l.value.data]), from);
+  return {
+    dtype: "F32",
+    layers: cache.layers.map((l, i) => ({
+      key: { dtype: "F32", shape: [...l.key.shape], data: wide[2 * i]! },
+      value: { dtype: "F32", shape: [...l.value.shape], data: wide[2 * i + 1]! },
+    })),
+  };
 }
 
 /**

@@ -56,6 +56,11 @@ type HelperAnswer = { index: number; buffer: ArrayBuffer } | { finished: true } 
 /** Why a helper failed, once one has: from then on this process widens on the calling thread only. */
 let failed: Error | undefined;
 
+/** Internal: whether a helper may still be tried in this process (none has failed). */
+export function helperThreadUsable(): boolean {
+  return failed === undefined;
+}
+
 /**
  * Internal: widen `task` on a new helper thread, handing each job's filled output to `onJob` as it comes. Resolves
  * once the helper has answered every job, or has failed (the caller widens what is missing), and the thread has been
