@@ -24,6 +24,12 @@ export interface GraphIo {
    * (docs/runtime.md#in-place-past). `false` for plain-op graphs and when not known.
    */
   pastInPlace: boolean;
+  /**
+   * Whether the session runs kvcdn's rewrite of the graph whose present outputs (`layers[i].presentKey|Value`, named
+   * `kvcdn.new_positions.present.*`) hold only the positions a pass adds, `[1, kv_heads, n, head_dim]`; the caller
+   * writes them after the past (docs/runtime.md#new-positions-graph). `false`: they hold past and new positions.
+   */
+  newPositionsOnly: boolean;
 }
 
 /** The onnx-community names of `numLayers` layers' past inputs and present outputs. */
@@ -48,7 +54,12 @@ export function describeGraph(
   session: InferenceSession,
   numLayers: number,
   onnxPath: string,
-  options: { /** What `hasInPlaceKv` found in the graph file. @default false */ pastInPlace?: boolean } = {},
+  options: {
+    /** What `hasInPlaceKv` found in the graph file. @default false */
+    pastInPlace?: boolean;
+    /** The session runs a new-positions rewrite of the graph: its present outputs per layer. */
+    newPositionOutputs?: ReadonlyArray<{ key: string; value: string }>;
+  } = {},
 ): GraphIo {
   const inputs = new Map(session.inputMetadata.map((m) => [m.name, m]));
   const outputs = new Map(session.outputMetadata.map((m) => [m.name, m]));
@@ -66,9 +77,11 @@ export function describeGraph(
     return meta.type;
   };
   for (const name of ["input_ids", "attention_mask"]) if (!inputs.has(name)) fail(`the graph has no ${name} input`);
-  const layers = kvNames(numLayers);
+  const rewritten = options.newPositionOutputs;
+  if (rewritten !== undefined && rewritten.length !== numLayers) fail(`the rewritten graph has ${rewritten.length} layers of present outputs`);
+  const layers = kvNames(numLayers).map((l, i) => (rewritten ? { ...l, presentKey: rewritten[i]!.key, presentValue: rewritten[i]!.value } : l));
   const pastType = floatType(inputs.get("past_key_values.0.key"), "past_key_values.0.key input");
-  const presentType = floatType(outputs.get("present.0.key"), "present.0.key output");
+  const presentType = floatType(outputs.get(layers[0]?.presentKey ?? "present.0.key"), `${layers[0]?.presentKey ?? "present.0.key"} output`);
   for (const layer of layers) {
     for (const name of [layer.pastKey, layer.pastValue]) {
       if (floatType(inputs.get(name), `${name} input`) !== pastType) fail(`${name} has another type than layer 0`);
@@ -91,5 +104,6 @@ export function describeGraph(
     hasNumLogitsToKeep: inputs.has("num_logits_to_keep"),
     layers,
     pastInPlace: options.pastInPlace === true && pastType === presentType,
+    newPositionsOnly: rewritten !== undefined,
   };
 }

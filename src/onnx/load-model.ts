@@ -1,6 +1,7 @@
 import type { InferenceSession } from "onnxruntime-node";
 import { describeGraph, kvNames, type GraphIo } from "./describe-graph.js";
 import { hasInPlaceKv } from "./in-place-kv.js";
+import { buildNewPositionsGraph, type NewPositionsGraph } from "./new-positions-graph.js";
 import { dropSpareRoomyPast } from "./past-buffers.js";
 import { runForward, type PastState } from "./run-forward.js";
 import { importOnnxRuntime } from "../peers/import-onnxruntime.js";
@@ -34,6 +35,14 @@ export interface LoadModelOptions extends ReadModelFolderOptions {
    * @default off
    */
   warmup?: boolean | { pastTokens?: number; inputTokens?: number };
+  /**
+   * On GroupQueryAttention graphs (the model builder's layout), run kvcdn's rewrite of the graph whose present outputs
+   * hold only the positions a pass adds: a resume then holds the cache once instead of twice (onnxruntime-node returns
+   * every output as a copy), and the weights are read from the graph file as the session loads instead of parsed with
+   * it (docs/runtime.md#new-positions-graph). `false` runs the file as it is. Other graphs always run as they are.
+   * @default true
+   */
+  newPositionsGraph?: boolean;
 }
 
 /**
@@ -55,14 +64,14 @@ export async function loadModel(options: LoadModelOptions): Promise<OnnxModel> {
   const info = await readModelFolder(options);
   const ort = await importOnnxRuntime();
   const tokenizer = await loadTokenizer({ dir: info.dir });
-  // The graph walk only reads node records (a few ms of I/O), beside the session's load.
-  const [session, pastInPlace] = await Promise.all([
-    ort.InferenceSession.create(info.onnxPath, { ...options.sessionOptions, executionProviders: ["cpu"] }),
-    hasInPlaceKv(info.onnxPath, kvNames(info.numLayers)),
-  ]);
+  // The graph walks only read node and tensor records (a few ms of I/O), never tensor bytes.
+  const pastInPlace = await hasInPlaceKv(info.onnxPath, kvNames(info.numLayers));
+  const sessionOptions: InferenceSession.SessionOptions = { ...options.sessionOptions, executionProviders: ["cpu"] };
+  const rewritten = pastInPlace && options.newPositionsGraph !== false ? await newPositionsSession(info, sessionOptions) : undefined;
+  const session = rewritten?.session ?? (await ort.InferenceSession.create(info.onnxPath, sessionOptions));
   let model: OnnxModel;
   try {
-    const io = describeGraph(session, info.numLayers, info.onnxPath, { pastInPlace });
+    const io = describeGraph(session, info.numLayers, info.onnxPath, { pastInPlace, ...(rewritten ? { newPositionOutputs: rewritten.outputs } : {}) });
     const dispose = (): Promise<void> => {
       dropSpareRoomyPast({ session });
       return session.release();
@@ -74,6 +83,35 @@ export async function loadModel(options: LoadModelOptions): Promise<OnnxModel> {
     throw e;
   }
   return model;
+}
+
+/**
+ * A session of the new-positions rewrite of the graph, or `undefined` when the rewrite cannot be made or onnxruntime
+ * refuses it (the caller then loads the file as it is, which reports any real problem with it).
+ */
+async function newPositionsSession(
+  info: ModelInfo,
+  sessionOptions: InferenceSession.SessionOptions,
+): Promise<{ session: InferenceSession; outputs: NewPositionsGraph["outputs"] } | undefined> {
+  const ort = await importOnnxRuntime();
+  let graph: NewPositionsGraph;
+  try {
+    graph = await buildNewPositionsGraph(info.onnxPath, kvNames(info.numLayers));
+  } catch {
+    return undefined;
+  }
+  const extra = (sessionOptions.extra ?? {}) as Record<string, unknown>;
+  const sessionExtra = (extra["session"] ?? {}) as Record<string, unknown>;
+  try {
+    const session = await ort.InferenceSession.create(graph.bytes, {
+      ...sessionOptions,
+      // Where onnxruntime finds the files the rewrite's tensors reference: the original graph's folder.
+      extra: { ...extra, session: { ...sessionExtra, model_external_initializers_file_folder_path: graph.folder } },
+    });
+    return { session, outputs: graph.outputs };
+  } catch {
+    return undefined;
+  }
 }
 
 async function warmUp(model: OnnxModel, options: { pastTokens?: number; inputTokens?: number }): Promise<void> {

@@ -122,3 +122,27 @@ function copyRows(source: Pick<KvTensor, "shape" | "data">, target: PastTarget, 
     (target.data as Float32Array).set(source.data.subarray(from, from + length * dim) as Float32Array, h * target.capacity * dim);
   }
 }
+
+/**
+ * Write a pass's new positions (`added`, `[1, heads, n, dim]`) into `target` at positions `at … at + n − 1` of every
+ * head: what a graph that returns only new positions (`model.io.newPositionsOnly`) leaves to the caller.
+ */
+export function writeAddedPositions(added: Float32Array | Uint16Array, target: PastTarget, heads: number, at: number, dim: number): void {
+  const n = added.length / (heads * dim);
+  if (!Number.isInteger(n) || at + n > target.capacity) throw new RangeError(`cannot write ${n} positions at ${at} into ${target.capacity}`);
+  for (let h = 0; h < heads; h++) {
+    (target.data as Float32Array).set(added.subarray(h * n * dim, (h + 1) * n * dim) as Float32Array, (h * target.capacity + at) * dim);
+  }
+}
+
+/** `past` (`[1, heads, length, dim]`) followed by `added` (`[1, heads, n, dim]`), in a new array of `length + n` positions. */
+export function appendPositions<T extends Float32Array | Uint16Array>(past: T, added: T, heads: number, dim: number): T {
+  const length = past.length / (heads * dim);
+  const n = added.length / (heads * dim);
+  const out = (past instanceof Float32Array ? new Float32Array(past.length + added.length) : new Uint16Array(past.length + added.length)) as T;
+  for (let h = 0; h < heads; h++) {
+    out.set(past.subarray(h * length * dim, (h + 1) * length * dim), h * (length + n) * dim);
+    out.set(added.subarray(h * n * dim, (h + 1) * n * dim), (h * (length + n) + length) * dim);
+  }
+  return out;
+}

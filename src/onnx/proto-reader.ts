@@ -2,6 +2,16 @@ import type { FileHandle } from "node:fs/promises";
 
 const WINDOW_BYTES = 1 << 20;
 
+/** One field of a protobuf message, by byte positions in the file. */
+export interface RawField {
+  field: number;
+  /** 0 varint, 1 fixed 64-bit, 2 length-delimited, 5 fixed 32-bit. */
+  wire: number;
+  tagStart: number;
+  valueStart: number;
+  end: number;
+}
+
 /**
  * Internal: walks a protobuf file (an ONNX graph) with positioned reads through a 1 MiB window, so skipped fields —
  * tensor bytes, hundreds of MB when inline — cost nothing.
@@ -17,23 +27,54 @@ export class ProtoReader {
 
   /** Call `visit` with every length-delimited field of the message in `[start, end)`; other wire types are skipped. */
   async fields(start: number, end: number, visit: (field: number, start: number, end: number) => Promise<void>): Promise<void> {
+    await this.everyField(start, end, async (f) => {
+      if (f.wire === 2) await visit(f.field, f.valueStart, f.end);
+    });
+  }
+
+  /**
+   * Call `visit` with every field of the message in `[start, end)`, whatever its wire type: `[tagStart, end)` is the
+   * whole field as encoded, `[valueStart, end)` its value (for a length-delimited field, after the length).
+   */
+  async everyField(start: number, end: number, visit: (f: RawField) => Promise<void> | void): Promise<void> {
     let pos = start;
     while (pos < end) {
       const [tag, afterTag] = await this.varint(pos);
       const field = Math.floor(tag / 8);
       const wire = tag % 8;
       if (field === 0) throw new SyntaxError(`field number 0 at byte ${pos}`);
-      if (wire === 0) pos = (await this.varint(afterTag))[1];
-      else if (wire === 1) pos = afterTag + 8;
-      else if (wire === 5) pos = afterTag + 4;
+      let valueStart = afterTag;
+      let next: number;
+      if (wire === 0) next = (await this.varint(afterTag))[1];
+      else if (wire === 1) next = afterTag + 8;
+      else if (wire === 5) next = afterTag + 4;
       else if (wire === 2) {
         const [length, body] = await this.varint(afterTag);
-        pos = body + length;
-        if (pos > end) throw new SyntaxError(`field ${field} at byte ${afterTag} runs past its message`);
-        await visit(field, body, pos);
+        valueStart = body;
+        next = body + length;
       } else throw new SyntaxError(`unsupported wire type ${wire} at byte ${pos}`);
+      if (next > end) throw new SyntaxError(`field ${field} at byte ${pos} runs past its message`);
+      await visit({ field, wire, tagStart: pos, valueStart, end: next });
+      pos = next;
     }
     if (pos !== end) throw new SyntaxError(`message ends inside a field at byte ${end}`);
+  }
+
+  /** The unsigned varint that starts at `pos` (a wire-type-0 field's value). */
+  async varintAt(pos: number): Promise<number> {
+    return (await this.varint(pos))[0];
+  }
+
+  /** A copy of the bytes in `[start, end)`. */
+  async copy(start: number, end: number): Promise<Buffer> {
+    if (end - start > WINDOW_BYTES) {
+      if (start < 0 || end > this.size) throw new SyntaxError(`read past the end of the file at byte ${start}`);
+      const out = Buffer.allocUnsafe(end - start);
+      const { bytesRead } = await this.handle.read(out, 0, out.length, start);
+      if (bytesRead < out.length) throw new SyntaxError(`short read at byte ${start}`);
+      return out;
+    }
+    return Buffer.from(await this.bytes(start, end - start));
   }
 
   async string(start: number, end: number): Promise<string> {

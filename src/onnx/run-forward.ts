@@ -3,7 +3,7 @@ import { importOnnxRuntime } from "../peers/import-onnxruntime.js";
 import type { OnnxModel } from "./load-model.js";
 import { f16ToF32 } from "../kv/float16.js";
 import { throwIfAborted } from "../util/throw-if-aborted.js";
-import { copyRoomyPast } from "./past-buffers.js";
+import { appendPositions, copyRoomyPast, writeAddedPositions } from "./past-buffers.js";
 
 /**
  * Longest piece of a prompt run in one forward pass. onnx-community graphs return logits for every input position
@@ -87,7 +87,8 @@ export async function runForward(params: {
   };
   if (model.io.hasPositionIds) feeds["position_ids"] = new ort.Tensor("int64", positions, [1, n]);
   if (model.io.hasNumLogitsToKeep) feeds["num_logits_to_keep"] = new ort.Tensor("int64", new BigInt64Array([1n]), []);
-  const out = state.capacity === undefined ? await model.session.run(feeds) : await runInPlace(model, feeds, state.tensors);
+  const out =
+    state.capacity === undefined || model.io.newPositionsOnly ? await model.session.run(feeds) : await runInPlace(model, feeds, state.tensors);
 
   const logitsTensor = out["logits"]!;
   const vocab = logitsTensor.dims[logitsTensor.dims.length - 1]!;
@@ -96,6 +97,7 @@ export async function runForward(params: {
   const logits = last instanceof Float32Array ? Float32Array.from(last) : f16ToF32(last);
 
   logitsTensor.dispose();
+  if (model.io.newPositionsOnly) return { logits, present: await addNewPositions(model, state, out, n) };
   if (state.capacity !== undefined) return { logits, present: { length: total, capacity: state.capacity, tensors: state.tensors } };
   const tensors: Record<string, Tensor> = {};
   for (const layer of model.io.layers) {
@@ -103,6 +105,32 @@ export async function runForward(params: {
     tensors[layer.pastValue] = out[layer.presentValue]!;
   }
   return { logits, present: { length: total, tensors } };
+}
+
+/**
+ * The state after a pass of a graph that returns only its `n` new positions (docs/runtime.md#new-positions-graph):
+ * written into the room of a roomy past, or appended to a plain one in new arrays.
+ */
+async function addNewPositions(model: OnnxModel, state: PastState, out: Record<string, Tensor>, n: number): Promise<PastState> {
+  const ort = await importOnnxRuntime();
+  const total = state.length + n;
+  const tensors: Record<string, Tensor> = {};
+  for (const layer of model.io.layers) {
+    for (const [output, input] of [[layer.presentKey, layer.pastKey], [layer.presentValue, layer.pastValue]] as const) {
+      const added = out[output]!;
+      const data = added.data as Float32Array | Uint16Array;
+      const past = state.tensors[input]!;
+      if (state.capacity !== undefined) {
+        writeAddedPositions(data, { data: past.data as Float32Array | Uint16Array, capacity: state.capacity }, model.numKvHeads, state.length, model.headDim);
+      } else {
+        const joined = appendPositions(past.data as Float32Array | Uint16Array, data, model.numKvHeads, model.headDim);
+        const dims = [1, model.numKvHeads, total, model.headDim];
+        tensors[input] = joined instanceof Float32Array ? new ort.Tensor("float32", joined, dims) : new ort.Tensor("float16", joined, dims);
+      }
+      added.dispose();
+    }
+  }
+  return state.capacity !== undefined ? { length: total, capacity: state.capacity, tensors: state.tensors } : { length: total, tensors };
 }
 
 /**
