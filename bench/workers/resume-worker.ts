@@ -152,12 +152,20 @@ async function timed<T>(fn: () => Promise<T> | T): Promise<{ s: number; systemS:
   return { s: now() - t0, systemS: process.cpuUsage(cpu).system / 1e6, value };
 }
 
-async function openModel(spec: FixtureSpec): Promise<{ model: OnnxModel; loadS: number; modelBytes: number }> {
+async function openModel(spec: FixtureSpec, options: { asIs?: boolean } = {}): Promise<{ model: OnnxModel; loadS: number; modelBytes: number }> {
   const dir = await ensureFixtureModel(spec.fixture as Parameters<typeof ensureFixtureModel>[0]);
-  const load = await timed(() => loadModel({ dir, dtype: spec.dtype }));
+  const load = await timed(() => loadModel({ dir, dtype: spec.dtype, newPositionsGraph: options.asIs !== true }));
   const model = load.value;
   const external = await statFile(`${model.onnxPath}_data`).then((s) => s.size, () => 0);
   return { model, loadS: load.s, modelBytes: (await statFile(model.onnxPath)).size + external };
+}
+
+/**
+ * The session the floor runs: the graph file as it is. Where kvcdn runs its new-positions rewrite of the graph
+ * (docs/runtime.md#new-positions-graph), a second session of the original; otherwise `model` itself.
+ */
+async function floorOf(spec: FixtureSpec, model: OnnxModel): Promise<OnnxModel> {
+  return model.io.newPositionsOnly ? (await openModel(spec, { asIs: true })).model : model;
 }
 
 function idsFor(model: OnnxModel, questionLength: number) {
@@ -184,9 +192,9 @@ async function bareRun(model: OnnxModel, past: PastState, question: readonly num
   if (model.io.hasPositionIds) feeds["position_ids"] = new ort.Tensor("int64", BigInt64Array.from(question, (_, i) => BigInt(past.length + i)), [1, n]);
   if (model.io.hasNumLogitsToKeep) feeds["num_logits_to_keep"] = new ort.Tensor("int64", new BigInt64Array([1n]), []);
   // On graphs that write their past in place, the floor binds every present.* output to its past buffer (the
-  // onnxruntime way to run GroupQueryAttention on one buffer), as the runtime does.
+  // onnxruntime way to run GroupQueryAttention on one buffer). A new-positions session's outputs are small.
   const fetches: Record<string, Tensor | null> = { logits: null };
-  if (past.capacity !== undefined) {
+  if (past.capacity !== undefined && !model.io.newPositionsOnly) {
     for (const layer of model.io.layers) {
       fetches[layer.presentKey] = past.tensors[layer.pastKey]!;
       fetches[layer.presentValue] = past.tensors[layer.pastValue]!;
@@ -216,7 +224,7 @@ async function pastFromFile(model: OnnxModel, file: string): Promise<PastState> 
 const ROOM = 64;
 
 async function rssMain(request: RssRequest): Promise<void> {
-  const { model } = await openModel(request);
+  const { model } = await openModel(request, { asIs: request.path === "bare" });
   const { question, contextIds } = idsFor(model, request.questionTokens);
   const afterLoadRssBytes = peakRssBytes();
   const t0 = now();
@@ -238,9 +246,10 @@ async function rssMain(request: RssRequest): Promise<void> {
 /** The cached paths and the floor, interleaved, in a process started with one malloc setting (`--allocator`). */
 async function allocatorMain(request: AllocatorRequest): Promise<void> {
   const { model } = await openModel(request);
+  const floor = await floorOf(request, model);
   const { question } = idsFor(model, request.questionTokens);
-  const floorPast = await pastFromFile(model, request.file);
-  await bareRun(model, floorPast, question);
+  const floorPast = await pastFromFile(floor, request.file);
+  await bareRun(floor, floorPast, question);
   const ctx = await prepareCache(model, request.file);
   await resumeFromCache({ model, kv: request.file, questionTokens: question, maxNewTokens: 1, ignoreEos: true }).collect();
   const wall: Record<keyof AllocatorResult["systemS"], number[]> = { bare: [], prepared: [], fileWarm: [], readFile: [] };
@@ -252,7 +261,7 @@ async function allocatorMain(request: AllocatorRequest): Promise<void> {
   };
   const resume = (kv: string | typeof ctx) => resumeFromCache({ model, kv, questionTokens: question, maxNewTokens: 1, ignoreEos: true }).collect();
   for (let r = 0; r < request.reps; r++) {
-    await time("bare", () => bareRun(model, floorPast, question));
+    await time("bare", () => bareRun(floor, floorPast, question));
     await time("prepared", () => resume(ctx));
     await time("readFile", () => readFile(request.file));
     await time("fileWarm", () => resume(request.file));
@@ -269,6 +278,7 @@ async function allocatorMain(request: AllocatorRequest): Promise<void> {
     systemS: { bare: median(system.bare), prepared: median(system.prepared), fileWarm: median(system.fileWarm), readFile: median(system.readFile) },
   } satisfies AllocatorResult);
   ctx.dispose();
+  if (floor !== model) await floor.dispose();
   await model.dispose();
 }
 
@@ -294,6 +304,7 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
   const log = (text: string): void => void process.stderr.write(`[resume ${options.label}] ${text}\n`);
   const started = now();
   const { model, loadS, modelBytes } = await openModel(options);
+  const floor = await floorOf(options, model);
   const { question, contextIds } = idsFor(model, options.questionTokens);
   emit({
     type: "model",
@@ -366,8 +377,8 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
     };
     // The floor's past: the file's tensors in the session's dtype (built untimed), and one untimed run so the first
     // run at this length (fresh output buffers of this size) is not charged to whichever path comes first.
-    const floorPast = await pastFromFile(model, file);
-    await bareRun(model, floorPast, question);
+    const floorPast = await pastFromFile(floor, file);
+    await bareRun(floor, floorPast, question);
     // First read: the SHA-256 check against the sidecar, which then records the verification for later reads.
     await rm(verificationRecordPath(file), { force: true });
     const firstRead = await resume(file);
@@ -383,7 +394,7 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
     for (let r = 0; r < Math.max(reps - 1, options.cachedReps); r++) {
       if (r < reps - 1) await prefill(false);
       if (r >= options.cachedReps) continue;
-      bareS.push((await timed(() => bareRun(model, floorPast, question))).s);
+      bareS.push((await timed(() => bareRun(floor, floorPast, question))).s);
       const p = await resume(ctx.value);
       prepared.push(p);
       preparedS.push(p.s);
@@ -478,6 +489,7 @@ async function timingMain(options: ResumeWorkerOptions): Promise<void> {
     });
     for (const path of [file, sidecarPath(file), verificationRecordPath(file)]) await rm(path, { force: true });
   }
+  if (floor !== model) await floor.dispose();
   await model.dispose();
 }
 
