@@ -11,7 +11,10 @@ import { readModelFolder, type ModelInfo, type ReadModelFolderOptions } from "./
 
 /** A model folder loaded into onnxruntime-node (CPU), with its tokenizer. */
 export interface OnnxModel extends ModelInfo {
-  /** The onnxruntime-node session of `onnxPath`. */
+  /**
+   * The onnxruntime-node session of `onnxPath`: on GroupQueryAttention graphs, of kvcdn's rewrite of it whose present
+   * outputs are only the new positions (`io.newPositionsOnly`; see {@link LoadModelOptions.newPositionsGraph}).
+   */
   session: InferenceSession;
   /** The folder's tokenizer. */
   tokenizer: Tokenizer;
@@ -47,7 +50,8 @@ export interface LoadModelOptions extends ReadModelFolderOptions {
 
 /**
  * Load a model folder (onnx-community layout) for producing and consuming caches: validates the files, computes the
- * fingerprint, creates a CPU onnxruntime session for `onnx/model{suffix}.onnx` and loads the tokenizer.
+ * fingerprint, creates a CPU onnxruntime session for `onnx/model{suffix}.onnx` (on GroupQueryAttention graphs, for
+ * a rewrite of it that holds the cache once per run: `newPositionsGraph`) and loads the tokenizer.
  *
  * Works the same on the `tiny` fixture and on a downloaded `onnx-community/Qwen3-0.6B-ONNX` folder: pick the
  * variant with `dtype` (`fp32` → `onnx/model.onnx`, `fp16` → `model_fp16.onnx`, `q4f16` → `model_q4f16.onnx`,

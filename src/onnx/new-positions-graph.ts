@@ -1,5 +1,5 @@
-import { open } from "node:fs/promises";
-import { basename, dirname } from "node:path";
+import { open, realpath } from "node:fs/promises";
+import { dirname, isAbsolute, join, parse, relative, sep } from "node:path";
 import type { KvNames } from "./in-place-kv.js";
 import { ProtoReader } from "./proto-reader.js";
 import { lengthDelimited, varintField } from "./proto-writer.js";
@@ -41,7 +41,10 @@ export const NEW_POSITIONS_PREFIX = "kvcdn.new_positions.";
 export interface NewPositionsGraph {
   /** The encoded ModelProto (small: inline tensors are references into the original file). */
   bytes: Buffer;
-  /** The folder onnxruntime resolves the graph's `external_data` locations against: the original graph's. */
+  /**
+   * The folder onnxruntime resolves the rewrite's `external_data` locations against: the root of the file system
+   * the graph file really is on, every location being a real path below it (see {@link buildNewPositionsGraph}).
+   */
   folder: string;
   /** Per layer: the outputs holding the new positions of its present key and value, `[1, kv_heads, n, head_dim]`. */
   outputs: Array<{ key: string; value: string }>;
@@ -56,13 +59,20 @@ export interface NewPositionsGraph {
  *
  * The file is walked with positioned reads; tensor bytes are never read: an inline tensor (`raw_data`) of at least
  * 1 KiB becomes an `external_data` reference to its own byte range in the original file, so the session loads the
- * weights from there. Tensors already external keep their references (to files beside the graph).
- * @throws {SyntaxError} when the file is not a ModelProto or lacks one of the named present outputs.
+ * weights from there. Tensors already external keep their files.
+ *
+ * Locations are real paths (symbolic links resolved) relative to the file system's root, and `folder` is that root:
+ * onnxruntime refuses, for a graph given as bytes, any location that resolves outside its folder, and a Hugging Face
+ * hub snapshot links every file to a blob elsewhere. The original graph's own locations must stay inside its folder
+ * before links are resolved, as onnxruntime requires of a graph file.
+ * @throws {SyntaxError} when the file is not a ModelProto, lacks one of the named present outputs, or names external
+ *   data outside its folder.
  */
 export async function buildNewPositionsGraph(onnxPath: string, layers: readonly KvNames[]): Promise<NewPositionsGraph> {
   const handle = await open(onnxPath, "r");
   try {
     const reader = new ProtoReader(handle, (await handle.stat()).size);
+    const locate = locator(onnxPath, await realpath(onnxPath));
     const model: Buffer[] = [];
     let result: { graph: Buffer; outputs: NewPositionsGraph["outputs"] } | undefined;
     await reader.everyField(0, reader.size, async (f) => {
@@ -71,11 +81,11 @@ export async function buildNewPositionsGraph(onnxPath: string, layers: readonly 
         return;
       }
       if (result) throw new SyntaxError("the model has two graph fields");
-      result = await rewriteGraph(reader, f.valueStart, f.end, basename(onnxPath), layers);
+      result = await rewriteGraph(reader, f.valueStart, f.end, locate, layers);
       model.push(lengthDelimited(MODEL_GRAPH, result.graph));
     });
     if (!result) throw new SyntaxError("the model has no graph");
-    return { bytes: Buffer.concat(model), folder: dirname(onnxPath), outputs: result.outputs };
+    return { bytes: Buffer.concat(model), folder: locate.root, outputs: result.outputs };
   } finally {
     await handle.close();
   }
@@ -85,7 +95,7 @@ async function rewriteGraph(
   reader: ProtoReader,
   start: number,
   end: number,
-  location: string,
+  locate: Locator,
   layers: readonly KvNames[],
 ): Promise<{ graph: Buffer; outputs: NewPositionsGraph["outputs"] }> {
   const presents = new Set(layers.flatMap((l) => [l.presentKey, l.presentValue]));
@@ -93,7 +103,7 @@ async function rewriteGraph(
   const parts: Buffer[] = [];
   await reader.everyField(start, end, async (f) => {
     if (f.wire === 2 && f.field === GRAPH_INITIALIZER) {
-      parts.push(lengthDelimited(GRAPH_INITIALIZER, await referenceTensorBytes(reader, f.valueStart, f.end, location)));
+      parts.push(lengthDelimited(GRAPH_INITIALIZER, await referenceTensorBytes(reader, f.valueStart, f.end, locate)));
       return;
     }
     if (f.wire === 2 && f.field === GRAPH_OUTPUT) {
@@ -138,27 +148,75 @@ async function rewriteGraph(
   return { graph: Buffer.concat([...parts, ...addedNodes, ...addedRest]), outputs };
 }
 
-/** A TensorProto with its `raw_data` (when at least {@link REFERENCE_MIN_BYTES}) replaced by a reference to its bytes. */
-async function referenceTensorBytes(reader: ProtoReader, start: number, end: number, location: string): Promise<Buffer> {
+/** Where the rewrite's tensors point: the graph file itself, and its external files, as locations below `root`. */
+interface Locator {
+  root: string;
+  self: string;
+  external(location: string): Promise<string>;
+}
+
+function locator(onnxPath: string, realOnnxPath: string): Locator {
+  const root = parse(realOnnxPath).root;
+  const below = (real: string): string => relative(root, real).split(sep).join("/");
+  const folder = dirname(onnxPath);
+  const resolved = new Map<string, Promise<string>>();
+  return {
+    root,
+    self: below(realOnnxPath),
+    external(location) {
+      let found = resolved.get(location);
+      if (!found) {
+        const inside = relative(folder, join(folder, location));
+        if (location === "" || isAbsolute(location) || inside === "" || inside.startsWith("..")) {
+          throw new SyntaxError(`external data location ${JSON.stringify(location)} is outside the graph's folder`);
+        }
+        found = realpath(join(folder, location)).then(below);
+        resolved.set(location, found);
+      }
+      return found;
+    },
+  };
+}
+
+/**
+ * A TensorProto with its `raw_data` (when at least {@link REFERENCE_MIN_BYTES}) replaced by a reference to its bytes
+ * in the graph file, or with its external file's location resolved.
+ */
+async function referenceTensorBytes(reader: ProtoReader, start: number, end: number, locate: Locator): Promise<Buffer> {
   const kept: Buffer[] = [];
   let raw: { offset: number; length: number } | undefined;
   await reader.everyField(start, end, async (f) => {
     if (f.field === TENSOR_RAW_DATA && f.wire === 2 && f.end - f.valueStart >= REFERENCE_MIN_BYTES) raw = { offset: f.valueStart, length: f.end - f.valueStart };
+    else if (f.field === TENSOR_EXTERNAL_DATA && f.wire === 2) kept.push(lengthDelimited(TENSOR_EXTERNAL_DATA, await relocatedEntry(reader, f.valueStart, f.end, locate)));
     else kept.push(await reader.copy(f.tagStart, f.end));
   });
   if (!raw) return Buffer.concat(kept);
   // A tensor with inline bytes has no location field (or the default one); any such field goes, ours is added.
   const withoutLocation: Buffer[] = [];
   for (const field of kept) if (field[0] !== TENSOR_DATA_LOCATION * 8) withoutLocation.push(field);
-  const entry = (key: string, value: string): Buffer =>
-    lengthDelimited(TENSOR_EXTERNAL_DATA, Buffer.concat([lengthDelimited(ENTRY_KEY, key), lengthDelimited(ENTRY_VALUE, value)]));
   return Buffer.concat([
     ...withoutLocation,
-    entry("location", location),
+    entry("location", locate.self),
     entry("offset", String(raw.offset)),
     entry("length", String(raw.length)),
     varintField(TENSOR_DATA_LOCATION, DATA_LOCATION_EXTERNAL),
   ]);
+}
+
+function entry(key: string, value: string): Buffer {
+  return lengthDelimited(TENSOR_EXTERNAL_DATA, Buffer.concat([lengthDelimited(ENTRY_KEY, key), lengthDelimited(ENTRY_VALUE, value)]));
+}
+
+/** An `external_data` entry as it was, or with a `location` value resolved below the root. */
+async function relocatedEntry(reader: ProtoReader, start: number, end: number, locate: Locator): Promise<Buffer> {
+  let key = "";
+  let value = "";
+  await reader.fields(start, end, async (field, s, e) => {
+    if (field === ENTRY_KEY) key = await reader.string(s, e);
+    else if (field === ENTRY_VALUE) value = await reader.string(s, e);
+  });
+  if (key !== "location") return reader.copy(start, end);
+  return Buffer.concat([lengthDelimited(ENTRY_KEY, key), lengthDelimited(ENTRY_VALUE, await locate.external(value))]);
 }
 
 async function readValueInfo(reader: ProtoReader, start: number, end: number): Promise<{ name: string; elemType?: number }> {

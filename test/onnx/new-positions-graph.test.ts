@@ -1,8 +1,8 @@
 // GroupQueryAttention graphs load through kvcdn's rewrite whose present outputs hold only the new positions
 // (docs/runtime.md#new-positions-graph): every result must be exactly the one the file as it is gives, for prefills
 // from an empty past (chunked), resumes over a past with room, decode steps, and every builder variant.
-import { readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { copyFile, mkdir, readdir, readFile, realpath, stat, symlink, writeFile } from "node:fs/promises";
+import { join, parse, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { kvNames } from "../../src/onnx/describe-graph.js";
 import { loadModel, produceCache, resumeFromCache, runForward, emptyPast, type OnnxModel } from "../../src/onnx/index.js";
@@ -106,12 +106,14 @@ describe("buildNewPositionsGraph", () => {
     const onnx = join(dir, "onnx", "model_q4f16.onnx");
     const layers = await layerCount(dir);
     const graph = await buildNewPositionsGraph(onnx, kvNames(layers));
-    expect(graph.folder).toBe(join(dir, "onnx"));
+    // Locations are real paths below the file system's root (links resolved), the folder onnxruntime is given.
+    const real = await realpath(onnx);
+    expect(graph.folder).toBe(parse(real).root);
     expect(graph.outputs).toEqual(
       Array.from({ length: layers }, (_, i) => ({ key: `${NEW_POSITIONS_PREFIX}present.${i}.key`, value: `${NEW_POSITIONS_PREFIX}present.${i}.value` })),
     );
     expect(graph.bytes.length).toBeLessThan((await stat(onnx)).size / 4);
-    expect(graph.bytes.includes(Buffer.from("model_q4f16.onnx"))).toBe(true);
+    expect(graph.bytes.includes(Buffer.from(relative(parse(real).root, real)))).toBe(true);
   });
 
   it("refuses a file that is not a graph with those presents; a plain-op graph is never rewritten", async () => {
@@ -129,5 +131,53 @@ describe("buildNewPositionsGraph", () => {
     } finally {
       await plain.dispose();
     }
+  });
+
+  it("loads a Hugging Face hub snapshot, whose files are links to blobs elsewhere, through the rewrite", async () => {
+    const source = await ensureFixtureModel(builderFixture("separate"));
+    const hub = join(tmp.dir, "hub");
+    const snapshot = join(hub, "snapshots", "abc123");
+    await mkdir(join(hub, "blobs"), { recursive: true });
+    await mkdir(join(snapshot, "onnx"), { recursive: true });
+    let blobs = 0;
+    const link = async (from: string, to: string): Promise<void> => {
+      const blob = join(hub, "blobs", `blob-${blobs++}`);
+      await copyFile(from, blob);
+      await symlink(blob, to);
+    };
+    for (const name of await readdir(source)) if (name.endsWith(".json")) await link(join(source, name), join(snapshot, name));
+    for (const name of ["model_q4f16.onnx", "model_fp16.onnx", "model_fp16.onnx_data"]) await link(join(source, "onnx", name), join(snapshot, "onnx", name));
+    for (const dtype of ["q4f16", "fp16"] as const) {
+      const linked = await loadModel({ dir: snapshot, dtype, modelId: "fixture/builder" });
+      const original = await loadModel({ dir: source, dtype, modelId: "fixture/builder", newPositionsGraph: false });
+      try {
+        expect(linked.io.newPositionsOnly).toBe(true);
+        const ids = linked.tokenizer.encode(LONG_TEXT).slice(0, 20);
+        const a = await runForward({ model: linked, inputIds: ids, past: await emptyPast(linked) });
+        const b = await runForward({ model: original, inputIds: ids, past: await emptyPast(original) });
+        expect(maxAbsDiff([a.logits], [b.logits])).toBe(0);
+      } finally {
+        await linked.dispose();
+        await original.dispose();
+      }
+    }
+  });
+
+  it("refuses external data its graph names outside the graph's folder", async () => {
+    const source = join(await ensureFixtureModel(builderFixture("separate")), "onnx");
+    const dir = join(tmp.dir, "escape");
+    await mkdir(dir, { recursive: true });
+    const bytes = await readFile(join(source, "model_fp16.onnx"));
+    // The same length, so the protobuf stays well formed: every tensor now points one folder up.
+    const from = Buffer.from("model_fp16.onnx_data");
+    const to = Buffer.from("../el_fp16.onnx_data");
+    let at = bytes.indexOf(from);
+    expect(at).toBeGreaterThan(0);
+    for (; at >= 0; at = bytes.indexOf(from, at + 1)) to.copy(bytes, at);
+    await writeFile(join(dir, "model_fp16.onnx"), bytes);
+    await copyFile(join(source, "model_fp16.onnx_data"), join(tmp.dir, "el_fp16.onnx_data"));
+    await expect(buildNewPositionsGraph(join(dir, "model_fp16.onnx"), kvNames(await layerCount(join(source, ".."))))).rejects.toThrow(
+      /outside the graph's folder/,
+    );
   });
 });
