@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runKvcdn } from "../cli/run-kvcdn.js";
 import { ensureFixtureModel } from "../../src/testing/index.js";
-import { FIXTURE, LONG_TEXT, makeTempDir } from "./helpers.js";
+import { builderFixture, FIXTURE, LONG_TEXT, makeTempDir } from "./helpers.js";
 
 // Runs onnxruntime sessions of the fixture models: slower than the suite's default timeout on a busy machine.
 vi.setConfig({ testTimeout: 120_000 });
@@ -22,6 +22,16 @@ afterAll(async () => {
 });
 
 describe("kvcdn generate / resume / verify / search", () => {
+  it("--debug says whether the graph runs as its new-positions rewrite", async () => {
+    const builder = await ensureFixtureModel(builderFixture("separate"));
+    const rewritten = await kvcdn("--debug", "generate", "--model", builder, "--dtype", "q4f16", "--context", "a b c", "-o", join(tmp.dir, "debug-builder.kv"));
+    expect(rewritten.code).toBe(0);
+    expect(rewritten.stderr).toMatch(/kvcdn: debug: graph .*model_q4f16\.onnx runs as its new-positions rewrite/);
+    const plain = await kvcdn("--debug", "generate", "--model", modelDir, "--context", "a b c", "-o", join(tmp.dir, "debug-plain.kv"));
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toMatch(/kvcdn: debug: graph .*model\.onnx runs as the file as it is/);
+  });
+
   it("generate --json prints the sidecar it wrote, with the context file read verbatim", async () => {
     const contextFile = join(tmp.dir, "context.txt");
     await writeFile(contextFile, `${LONG_TEXT.slice(0, 150)}\n`);

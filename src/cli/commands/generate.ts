@@ -79,14 +79,22 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
-/** Load the model a command's flags name (with `--debug`, say how the process's C allocator is set). */
-export function loadModelFromFlags(flags: ModelFlags): Promise<OnnxModel> {
-  if (flags.debug === true) process.stderr.write(`kvcdn: debug: C allocator: ${mallocTuning()} (docs/runtime.md#memory-allocator)\n`);
-  return loadModel({
+/**
+ * Load the model a command's flags name (with `--debug`, say how the process's C allocator is set and whether the
+ * graph runs as kvcdn's new-positions rewrite).
+ */
+export async function loadModelFromFlags(flags: ModelFlags, err: TextSink): Promise<OnnxModel> {
+  if (flags.debug === true) err.write(`kvcdn: debug: C allocator: ${mallocTuning()} (docs/runtime.md#memory-allocator)\n`);
+  const model = await loadModel({
     dir: flags.model,
     ...(flags.dtype ? { dtype: flags.dtype } : {}),
     ...(flags.modelId ? { modelId: flags.modelId } : {}),
   });
+  if (flags.debug === true) {
+    const how = model.io.newPositionsOnly ? "its new-positions rewrite" : "the file as it is";
+    err.write(`kvcdn: debug: graph ${model.onnxPath} runs as ${how} (docs/runtime.md#new-positions-graph)\n`);
+  }
+  return model;
 }
 
 /** Text from `--X` or `--X-file` (read verbatim, trailing newline included, as kvcdn-cli does). */
@@ -125,7 +133,7 @@ export function registerGenerateCommand(program: Command): void {
       const flags = cmd.optsWithGlobals<ModelFlags & { context?: string; contextFile?: string; output: string }>();
       const context = await textFlag(flags.context, flags.contextFile, "context");
       if (context === undefined) throw new InvalidArgumentError("give the context with --context or --context-file");
-      const model = await loadModelFromFlags(flags);
+      const model = await loadModelFromFlags(flags, err);
       try {
         await mkdir(dirname(resolve(flags.output)), { recursive: true });
         const { metadata, written, prefillMs } = await produceCache({

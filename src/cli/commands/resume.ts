@@ -14,7 +14,7 @@ import {
   type ModelFlags,
 } from "./generate.js";
 import { kvSourceFlag } from "../kv-source-flag.js";
-import { cliRunOf, stdoutOf } from "../cli-io.js";
+import { cliRunOf, stderrOf, stdoutOf } from "../cli-io.js";
 
 interface ResumeFlags extends ModelFlags, CompatibilityFlags {
   kv: string;
@@ -74,7 +74,7 @@ export function registerResumeCommand(program: Command): void {
               ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
             }
           : undefined;
-      const model = await loadModelFromFlags(flags);
+      const model = await loadModelFromFlags(flags, stderrOf(cliRunOf(cmd).io));
       try {
         const decode = {
           model,

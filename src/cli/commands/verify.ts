@@ -13,7 +13,7 @@ import {
   type ModelFlags,
 } from "./generate.js";
 import { kvSourceFlag } from "../kv-source-flag.js";
-import { cliRunOf, stdoutOf } from "../cli-io.js";
+import { cliRunOf, stderrOf, stdoutOf } from "../cli-io.js";
 
 interface VerifyFlags extends ModelFlags, CompatibilityFlags {
   kv: string;
@@ -42,7 +42,7 @@ export function registerVerifyCommand(program: Command): void {
       const flags = cmd.optsWithGlobals<VerifyFlags>();
       const question = await textFlag(flags.question, flags.questionFile, "question");
       const context = await textFlag(undefined, flags.contextFile, "context");
-      const model = await loadModelFromFlags(flags);
+      const model = await loadModelFromFlags(flags, stderrOf(cliRunOf(cmd).io));
       try {
         const result = await verifyCache({
           model,
