@@ -180,7 +180,12 @@ export async function runPrefill(params: {
   if (!(chunk >= 1)) throw new RangeError(`chunkTokens must be at least 1, got ${chunk}`);
   const ids = params.inputIds;
   if (ids.length === 0) throw new RangeError("runPrefill needs at least one input id");
-  let past = params.past;
+  // A graph that returns only new positions appends each piece to a plain past in new arrays; exact room up front
+  // writes every piece in place instead (the result's capacity is its length).
+  let past =
+    params.model.io.newPositionsOnly && params.past.capacity === undefined && ids.length > chunk
+      ? await copyRoomyPast(params.model, params.past, params.past.length, params.past.length + ids.length)
+      : params.past;
   let out: ForwardResult | undefined;
   for (let start = 0; start < ids.length; start += chunk) {
     throwIfAborted(params.signal, "prefill");
