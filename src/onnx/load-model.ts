@@ -109,7 +109,7 @@ async function newPositionsSession(
   try {
     const session = await ort.InferenceSession.create(graph.bytes, {
       ...sessionOptions,
-      // Where onnxruntime finds the files the rewrite's tensors reference: the original graph's folder.
+      // What the rewrite's locations are relative to (the file system's root: they are real paths, links resolved).
       extra: { ...extra, session: { ...sessionExtra, model_external_initializers_file_folder_path: graph.folder } },
     });
     return { session, outputs: graph.outputs };
