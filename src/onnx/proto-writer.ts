@@ -13,10 +13,15 @@ export function varintBytes(value: number): Buffer {
   return Buffer.from(out);
 }
 
+/** The tag and length of a length-delimited field whose `length` bytes of value follow (written separately). */
+export function lengthDelimitedHeader(field: number, length: number): Buffer {
+  return Buffer.concat([varintBytes(field * 8 + 2), varintBytes(length)]);
+}
+
 /** A length-delimited field: a string (UTF-8), bytes, or an embedded message already encoded. */
 export function lengthDelimited(field: number, value: Buffer | string): Buffer {
   const body = typeof value === "string" ? Buffer.from(value, "utf8") : value;
-  return Buffer.concat([varintBytes(field * 8 + 2), varintBytes(body.length), body]);
+  return Buffer.concat([lengthDelimitedHeader(field, body.length), body]);
 }
 
 /** A varint field (wire type 0). */

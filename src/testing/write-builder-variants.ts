@@ -5,6 +5,7 @@ import { buildBuilderGraph } from "./build-builder-graph.js";
 import { usesExternalData, variantOnnxFile, type BuilderVariant, type RotaryMode } from "./builder-variant.js";
 import { builderVariantTensors, rotaryCacheTensors, type VariantTensor } from "./builder-variant-weights.js";
 import { FixtureModelError } from "./fixture-model-error.js";
+import { lengthDelimitedHeader } from "../onnx/proto-writer.js";
 import type { Qwen3Dims } from "./fixture-shapes.js";
 import type { FixtureWeightSpec } from "./fixture-weights.js";
 import type { OnnxEncoders } from "../peers/load-fixture-peers.js";
@@ -16,9 +17,9 @@ const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
 /** Each tensor in a `model*.onnx_data` file starts at a multiple of this, so ONNX Runtime may map it. */
 const EXTERNAL_DATA_ALIGNMENT = 4096;
 /** Protobuf field tags (field number << 3 | wire type 2): GraphProto.initializer, ModelProto.graph, TensorProto.raw_data. */
-const GRAPH_INITIALIZER_TAG = 0x2a;
-const MODEL_GRAPH_TAG = 0x3a;
-const TENSOR_RAW_DATA_TAG = 0x4a;
+const GRAPH_INITIALIZER = 5;
+const MODEL_GRAPH = 7;
+const TENSOR_RAW_DATA = 9;
 
 interface VariantSink {
   variant: BuilderVariant;
@@ -111,7 +112,7 @@ export class BuilderVariantsWriter {
       const out = await open(onnxPath, "wx");
       try {
         let at = 0;
-        for (const piece of [modelHead, fieldHeader(MODEL_GRAPH_TAG, graphHead.length + body.length), graphHead]) {
+        for (const piece of [modelHead, lengthDelimitedHeader(MODEL_GRAPH, graphHead.length + body.length), graphHead]) {
           await writeAt(out, piece, at);
           at += piece.length;
         }
@@ -161,23 +162,11 @@ export class BuilderVariantsWriter {
     // avoids copying a several-hundred-MB tensor into one protobuf buffer.
     const b = sink.body!;
     const head = this.encoders.TensorProto.encode({ name: t.name, dims: t.dims, dataType: t.dataType }).finish();
-    const raw = fieldHeader(TENSOR_RAW_DATA_TAG, t.bytes.byteLength);
-    const pieces = [fieldHeader(GRAPH_INITIALIZER_TAG, head.length + raw.length + t.bytes.byteLength), head, raw, t.bytes];
+    const raw = lengthDelimitedHeader(TENSOR_RAW_DATA, t.bytes.byteLength);
+    const pieces = [lengthDelimitedHeader(GRAPH_INITIALIZER, head.length + raw.length + t.bytes.byteLength), head, raw, t.bytes];
     for (const piece of pieces) {
       await writeAt(b.handle, piece, b.length);
       b.length += piece.byteLength;
     }
   }
-}
-
-/** A length-delimited protobuf field's tag byte and varint length. */
-function fieldHeader(tag: number, length: number): Uint8Array {
-  const bytes = [tag];
-  let n = length;
-  while (n >= 0x80) {
-    bytes.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  bytes.push(n);
-  return Uint8Array.from(bytes);
 }
